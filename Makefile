@@ -1,0 +1,43 @@
+# Two commands do everything on a fresh machine (see README):
+#   make serve   create .venv, install, serve the bundled fixtures on http://127.0.0.1:8000
+#   make test    create .venv, install with the test extras, run the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: serve test lint fmt check routes clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $@ $(VENV)/.installed
+
+serve: $(VENV)/.installed
+	$(BIN)/mockserver serve $(ARGS)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+fmt: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: lint test
+	$(BIN)/mockserver check
+
+routes: $(VENV)/.installed
+	$(BIN)/mockserver routes
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .ruff_cache

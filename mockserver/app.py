@@ -1,0 +1,102 @@
+"""create_app(settings) -> Starlette: the one constructor the CLI, tests and users share."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mockserver import admin
+from mockserver.core.errors import ApiError
+from mockserver.core.fixtures import Dataset, load_dir
+from mockserver.core.params import ParamError
+from mockserver.core.schemas import bundled
+from mockserver.core.store import Store
+from mockserver.core.vendor import Vendor, vendor_for
+from mockserver.settings import Settings
+from mockserver.vendors import VENDORS
+
+log = logging.getLogger("mockserver")
+
+
+def load_fixtures(settings: Settings, vendors: Sequence[Vendor] = VENDORS) -> Dataset:
+    """The validated records of the settings' fixtures folder (raises FixtureError)."""
+    collections = {v.name: v.collections for v in vendors}
+    return load_dir(settings.fixtures_dir, collections, bundled())
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    dataset: Dataset | None = None,
+    vendors: Sequence[Vendor] = VENDORS,
+) -> Starlette:
+    """The ASGI app serving every vendor; loads and validates the fixtures first."""
+    settings = settings or Settings()
+    if dataset is None:
+        dataset = load_fixtures(settings, vendors)
+    routes = [
+        Route(op.path, op.endpoint, methods=[op.method], name=f"{v.name}.{op.name}")
+        for v in vendors
+        for op in v.operations
+    ]
+    app = Starlette(
+        routes=[*routes, *admin.routes],
+        exception_handlers={
+            ApiError: _render,
+            ParamError: _param_error,
+            HTTPException: _http_error,
+            Exception: _internal_error,
+        },
+    )
+    # A trailing slash is a different path to the real services: answer 404, not a redirect.
+    app.router.redirect_slashes = False
+    app.state.settings = settings
+    app.state.vendors = tuple(vendors)
+    app.state.store = Store(vendors, dataset)
+    return app
+
+
+def _vendor(request: Request) -> Vendor | None:
+    return vendor_for(request.app.state.vendors, request.url.path)
+
+
+async def _render(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.render(request)
+
+
+async def _param_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ParamError)
+    vendor = _vendor(request)
+    if vendor is None:  # a control-plane parameter
+        return ApiError(400, "InvalidParameter", exc.describe()).render(request)
+    return vendor.param_error(request, exc).render(request)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """The router's 404 (no such path) and 405 (wrong method), in the owner's envelope."""
+    assert isinstance(exc, HTTPException)
+    vendor = _vendor(request)
+    if vendor is not None:
+        return vendor.error(request, exc.status_code).render(request)
+    if exc.status_code == 404:
+        message = f"No endpoint at {request.url.path}; see GET /_mock/health for what is served."
+        return ApiError(404, "NotFound", message).render(request)
+    return ApiError(exc.status_code, "HTTPError", str(exc.detail), headers=exc.headers).render(
+        request
+    )
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug in the mock: still a JSON answer in the vendor's envelope, never a traceback."""
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    vendor = _vendor(request)
+    if vendor is not None:
+        return vendor.error(request, 500).render(request)
+    return ApiError(500, "InternalError", "The mock server failed unexpectedly.").render(request)

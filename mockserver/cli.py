@@ -1,0 +1,152 @@
+"""The `mockserver` command: serve, check, routes.
+
+`main(argv) -> int` so tests call it directly. Exit codes: 0 fine, 1 `check` found
+problems, 2 bad usage or fixtures that stop the server from starting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mockserver._version import __version__
+from mockserver.core.fixtures import FixtureError
+from mockserver.settings import Settings, data_dir
+
+log = logging.getLogger("mockserver")
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver",
+        description="A local, faithful mock of documented ML-platform APIs "
+        "(Alibaba PAI, Huawei DataArts Fabric, Dreadnode, DashScope).",
+        epilog="Run 'mockserver COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve every vendor's endpoints on one port",
+        description="Serve every emulated endpoint at its real path on one port.",
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default: %(default)s; 0.0.0.0 exposes it)",
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    serve.add_argument(
+        "--fixtures",
+        type=Path,
+        metavar="DIR",
+        help="fixtures folder to serve instead of the bundled data",
+    )
+    serve.add_argument(
+        "--log-level", choices=LOG_LEVELS, default="info", help="log level (default: %(default)s)"
+    )
+
+    check = commands.add_parser(
+        "check",
+        help="validate fixture files against the schemas",
+        description="Validate fixture files; print each problem as "
+        "'file: record: json-path: message'. Exit 1 on any problem.",
+    )
+    check.add_argument(
+        "dir",
+        nargs="?",
+        type=Path,
+        metavar="DIR",
+        help="fixtures folder (default: the bundled fixtures)",
+    )
+
+    commands.add_parser(
+        "routes",
+        help="print the route table",
+        description="Print method, path, vendor and operation of every route.",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {"serve": _serve, "check": _check, "routes": _routes}[args.command]
+    return handler(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from mockserver.app import load_fixtures
+
+    folder = args.dir or data_dir("fixtures")
+    try:
+        dataset = load_fixtures(Settings(fixtures=folder))
+    except FixtureError as exc:
+        for problem in exc.problems:
+            print(problem)
+        print(f"{len(exc.problems)} problem(s) in {folder}", file=sys.stderr)
+        return 1
+    print(f"ok: {folder}: {_describe(dataset)}")
+    return 0
+
+
+def _routes(args: argparse.Namespace) -> int:
+    from mockserver.vendors import VENDORS
+
+    rows = [("METHOD", "PATH", "VENDOR", "OPERATION")]
+    rows += [(op.method, op.path, v.name, op.name) for v in VENDORS for op in v.operations]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[3]
+        )
+    return 0
+
+
+def _describe(dataset: dict[str, dict[str, list[Any]]]) -> str:
+    return "; ".join(
+        f"{vendor}: " + ", ".join(f"{len(records)} {name}" for name, records in cols.items())
+        for vendor, cols in dataset.items()
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging.config
+
+    import uvicorn
+
+    from mockserver.app import create_app, load_fixtures
+    from mockserver.server import Server, log_config
+
+    settings = Settings(
+        host=args.host, port=args.port, fixtures=args.fixtures, log_level=args.log_level
+    )
+    logging.config.dictConfig(log_config(settings.log_level))
+    try:
+        dataset = load_fixtures(settings)
+    except FixtureError as exc:
+        for problem in exc.problems:
+            log.error("%s", problem)
+        log.error("not starting: %d problem(s) in %s", len(exc.problems), settings.fixtures_dir)
+        return 2
+    for vendor, cols in dataset.items():
+        counts = ", ".join(f"{len(records)} {name}" for name, records in cols.items())
+        log.info("loaded %s: %s", vendor, counts)
+    log.info("fixtures from %s", settings.fixtures_dir)
+    app = create_app(settings, dataset=dataset)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=log_config(settings.log_level),
+        log_level=settings.log_level,
+    )
+    server = Server(config)
+    server.run()
+    return 0 if server.started else 2

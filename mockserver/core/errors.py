@@ -1,0 +1,47 @@
+"""One error type for every vendor; each vendor renders it in its own envelope.
+
+    ApiError                raised by handlers and the core, carries status + code + message
+     └── <vendor>.Error     overrides render() to build the vendor's documented body
+
+The app installs one handler for ApiError (`exc.render(request)`); the router's own
+404/405 and any unexpected exception are turned into the owning vendor's ApiError first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+
+class ApiError(Exception):
+    """An error answered to the client with `status` in a vendor's envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+    def body(self, request: Request) -> dict[str, Any]:
+        """The envelope; the base class uses a neutral shape for paths no vendor owns."""
+        return {"code": self.code, "message": self.message}
+
+    def response_headers(self, request: Request) -> dict[str, str]:
+        return self.headers
+
+    def render(self, request: Request) -> Response:
+        return JSONResponse(
+            self.body(request), status_code=self.status, headers=self.response_headers(request)
+        )

@@ -1,0 +1,103 @@
+"""Declarative query-parameter specs and one parser for all vendors.
+
+A vendor lists its parameters as `Param`s; `parse` turns the query string into typed
+values with defaults applied, or raises `ParamError` saying what is wrong and why.
+The vendor decides how that reads in its own envelope (code, wording, status).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["int", "str", "enum"]
+Reason = Literal["type", "range", "choice", "length", "pattern", "repeated"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One query parameter as the vendor documents it."""
+
+    name: str
+    kind: Kind = "str"
+    default: Any = None
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None  # full match
+    description: str = ""
+    blank_is_absent: bool = True  # `?Name=` counts as not given
+
+    def allowed(self) -> str:
+        """What the parameter accepts, in words, for error messages."""
+        if self.kind == "int":
+            if self.maximum is None:
+                return f"an integer of at least {self.minimum}"
+            return f"an integer from {self.minimum} to {self.maximum}"
+        if self.kind == "enum":
+            return "one of " + ", ".join(self.choices)
+        parts = []
+        if self.min_length is not None or self.max_length is not None:
+            parts.append(f"{self.min_length or 0} to {self.max_length} characters")
+        if self.pattern:
+            parts.append(f"matching {self.pattern}")
+        return "a string" + (" of " + ", ".join(parts) if parts else "")
+
+
+class ParamError(Exception):
+    """A query value the spec does not allow."""
+
+    def __init__(self, param: Param, value: str, reason: Reason) -> None:
+        self.param = param
+        self.value = value
+        self.reason = reason
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        if self.reason == "repeated":
+            return f"{self.param.name} is given more than once; it takes a single value"
+        return f"{self.param.name} must be {self.param.allowed()}, not {self.value!r}"
+
+
+def _convert(param: Param, raw: str) -> Any:
+    if param.kind == "int":
+        if not re.fullmatch(r"[+-]?\d+", raw.strip()) or raw != raw.strip():
+            raise ParamError(param, raw, "type")
+        value = int(raw)
+        too_low = param.minimum is not None and value < param.minimum
+        too_high = param.maximum is not None and value > param.maximum
+        if too_low or too_high:
+            raise ParamError(param, raw, "range")
+        return value
+    if param.kind == "enum":
+        if raw not in param.choices:
+            raise ParamError(param, raw, "choice")
+        return raw
+    if (param.min_length is not None and len(raw) < param.min_length) or (
+        param.max_length is not None and len(raw) > param.max_length
+    ):
+        raise ParamError(param, raw, "length")
+    if param.pattern is not None and not re.fullmatch(param.pattern, raw):
+        raise ParamError(param, raw, "pattern")
+    return raw
+
+
+def parse(items: Iterable[tuple[str, str]], specs: Sequence[Param]) -> dict[str, Any]:
+    """Typed values for every spec (default when absent); unknown names are ignored."""
+    seen: dict[str, list[str]] = {}
+    for key, value in items:
+        seen.setdefault(key, []).append(value)
+    values: dict[str, Any] = {}
+    for param in specs:
+        raw = seen.get(param.name)
+        if raw and len(raw) > 1:
+            raise ParamError(param, raw[-1], "repeated")
+        if raw is None or (raw[0] == "" and param.blank_is_absent):
+            values[param.name] = param.default
+        else:
+            values[param.name] = _convert(param, raw[0])
+    return values

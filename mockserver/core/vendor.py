@@ -1,0 +1,65 @@
+"""What a vendor module hands the app: its operations, data and error rules."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockserver.core.errors import ApiError
+from mockserver.core.fixtures import Collection, Record
+from mockserver.core.params import Param, ParamError
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One emulated endpoint, at the vendor's real path."""
+
+    method: str
+    path: str
+    name: str  # the vendor's operation name, e.g. GetModel
+    endpoint: Endpoint
+    summary: str = ""
+    params: Sequence[Param] = ()
+    response_schema: str = ""
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Vendor:
+    name: str
+    title: str
+    prefixes: tuple[str, ...]  # paths under these answer in this vendor's envelope
+    operations: tuple[Operation, ...]
+    collections: tuple[Collection, ...]
+    build: Callable[[Mapping[str, Sequence[Record]]], Any]  # records -> backend
+    error: Callable[[Request, int], ApiError]  # the vendor's error for a bare HTTP status
+    param_error: Callable[[Request, ParamError], ApiError]
+    error_schema: str = ""
+    docs: tuple[str, ...] = field(default=())
+
+    def owns(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self.prefixes)
+
+
+def vendor_for(vendors: Sequence[Vendor], path: str) -> Vendor | None:
+    """The vendor whose path prefix covers `path`, if any."""
+    return next((v for v in vendors if v.owns(path)), None)
+
+
+def backend(request: Request, vendor: str) -> Any:
+    """The live state of one vendor, held by the app's store."""
+    return request.app.state.store.backends[vendor]
+
+
+def request_id(request: Request, make: Callable[[], str]) -> str:
+    """The id of this request, made once so the body, headers and journal agree."""
+    state = request.scope.setdefault("state", {})
+    if "request_id" not in state:
+        state["request_id"] = make()
+    return str(state["request_id"])

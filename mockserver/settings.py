@@ -1,0 +1,35 @@
+"""Settings and the locations of the bundled data.
+
+The bundled fixtures and schemas sit at the top of the source tree (`fixtures/`,
+`schemas/`); the wheel carries copies under `mockserver/_data/`. Both layouts are
+found from this file, so an editable checkout and an installed wheel serve the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def data_dir(name: str) -> Path:
+    """The bundled `fixtures` or `schemas` folder, installed or in a checkout."""
+    for candidate in (_PACKAGE / "_data" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"bundled {name}/ folder not found next to {_PACKAGE}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes one server; built by the CLI, the tests or a user."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    fixtures: Path | None = None  # None: the bundled fixtures
+    log_level: str = "info"
+
+    @property
+    def fixtures_dir(self) -> Path:
+        return self.fixtures if self.fixtures is not None else data_dir("fixtures")

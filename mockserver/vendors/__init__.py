@@ -1,0 +1,9 @@
+"""The emulated vendors, one module each; the app serves all of them on one port."""
+
+from __future__ import annotations
+
+from mockserver.core.vendor import Vendor
+from mockserver.vendors import pai
+
+VENDORS: tuple[Vendor, ...] = (pai.VENDOR,)
+__all__ = ["VENDORS"]

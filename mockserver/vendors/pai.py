@@ -1,0 +1,314 @@
+"""Alibaba Cloud PAI, AIWorkSpace 2021-02-04: GetModel and ListModelVersions.
+
+Docs: https://www.alibabacloud.com/help/en/pai/developer-reference/api-aiworkspace-2021-02-04-getmodel
+and .../api-aiworkspace-2021-02-04-listmodelversions (seeds 001 and 000).
+Where the docs are silent we follow docs/decisions.md (section "Alibaba PAI").
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mockserver.core import listing
+from mockserver.core.errors import ApiError
+from mockserver.core.fixtures import Collection, Link, Record
+from mockserver.core.params import Param, ParamError, parse
+from mockserver.core.vendor import Operation, Vendor, backend, request_id
+
+NAME = "pai"
+
+# --- 1. errors -------------------------------------------------------------------------
+
+STATUS_CODES: dict[int, tuple[str, str]] = {
+    400: ("InvalidParameter", "The specified parameter is not valid."),
+    404: (
+        "InvalidAction.NotFound",
+        "Specified api is not found, please check your url and method.",
+    ),
+    500: ("InternalError", "The request processing has failed due to some unknown error."),
+    503: ("ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
+}
+
+
+def _new_request_id() -> str:
+    return str(uuid.uuid4()).upper()
+
+
+class Error(ApiError):
+    """Alibaba Cloud's ROA error body: {RequestId, HostId, Code, Message, Recommend}."""
+
+    def body(self, request: Request) -> dict[str, Any]:
+        rid = request_id(request, _new_request_id)
+        return {
+            "RequestId": rid,
+            "HostId": request.headers.get("host", "aiworkspace.aliyuncs.com"),
+            "Code": self.code,
+            "Message": self.message,
+            "Recommend": (
+                f"https://api.alibabacloud.com/troubleshoot?q={self.code}"
+                f"&product=AIWorkSpace&requestId={rid}"
+            ),
+        }
+
+    def response_headers(self, request: Request) -> dict[str, str]:
+        return {**self.headers, "x-acs-request-id": request_id(request, _new_request_id)}
+
+
+def error_for_status(request: Request, status: int) -> Error:
+    if status == 405:
+        # Alibaba's gateway finds an API by method and path together: a wrong method is
+        # the same "api not found" 404 as a wrong path.
+        status = 404
+    code, message = STATUS_CODES.get(status, STATUS_CODES[500])
+    return Error(status if status in STATUS_CODES else 500, code, message)
+
+
+def param_error(request: Request, exc: ParamError) -> Error:
+    name = exc.param.name
+    if exc.reason == "repeated":
+        return Error(
+            400, "InvalidParameter", f"Specified parameter {name} is given more than once."
+        )
+    return Error(
+        400,
+        "InvalidParameter",
+        f"Specified parameter {name} is not valid: {exc.value!r}. "
+        f"It must be {exc.param.allowed()}.",
+    )
+
+
+# --- 2. data ---------------------------------------------------------------------------
+
+MODEL_FIELDS = (
+    "ModelId",
+    "ModelName",
+    "ModelDescription",
+    "GmtCreateTime",
+    "GmtModifiedTime",
+    "UserId",
+    "OwnerId",
+    "Origin",
+    "Provider",
+    "Domain",
+    "Task",
+    "ModelDoc",
+    "Labels",
+    "WorkspaceId",
+    "Accessibility",
+    "LatestVersion",
+    "ModelType",
+    "ExtraInfo",
+    "OrderNumber",
+    "ParameterSize",
+    "GmtLatestVersionModifiedTime",
+)
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _check_times(record: Record) -> Iterable[tuple[str, str]]:
+    if _time(record["GmtModifiedTime"]) < _time(record["GmtCreateTime"]):
+        yield "$.GmtModifiedTime", "must not be earlier than GmtCreateTime"
+
+
+def _check_options(record: Record) -> Iterable[tuple[str, str]]:
+    if "Options" in record:
+        try:
+            json.loads(record["Options"])
+        except ValueError as exc:
+            yield "$.Options", f"must be a JSON document as text: {exc}"
+
+
+def _check_label_bytes(record: Record) -> Iterable[tuple[str, str]]:
+    for i, label in enumerate(record.get("Labels", [])):
+        for part in ("Key", "Value"):
+            if len(label[part].encode()) > 128:
+                yield f"$.Labels[{i}].{part}", "must be at most 128 bytes"
+
+
+COLLECTIONS = (
+    Collection(
+        "models",
+        "pai/model.record",
+        key=("ModelId",),
+        checks=(_check_times, _check_label_bytes),
+        derived=("LatestVersion", "GmtLatestVersionModifiedTime"),
+    ),
+    Collection(
+        "versions",
+        "pai/version.record",
+        key=("ModelId", "VersionName"),
+        link=Link("ModelId", "models", "ModelId"),
+        checks=(_check_times, _check_options, _check_label_bytes),
+    ),
+)
+VERSIONS = COLLECTIONS[1]
+
+
+@dataclass(frozen=True)
+class Backend:
+    models: dict[str, Record]
+    versions: dict[str, list[Record]]  # by ModelId, oldest first (the default order)
+
+    def model(self, model_id: str) -> Record:
+        if model_id not in self.models:
+            raise Error(404, "ModelNotFound", f"The specified model {model_id} does not exist.")
+        return self.models[model_id]
+
+    def get_model(self, model_id: str) -> Record:
+        model = dict(self.model(model_id))
+        versions = self.versions[model_id]
+        if versions:
+            model["LatestVersion"] = versions[-1]
+            model["GmtLatestVersionModifiedTime"] = versions[-1]["GmtModifiedTime"]
+        return {k: model[k] for k in MODEL_FIELDS if k in model}
+
+    def list_versions(self, model_id: str, q: Mapping[str, Any]) -> listing.Page[Record]:
+        self.model(model_id)
+        found = listing.where(
+            self.versions[model_id],
+            *(_equals(f, q[f]) for f in EXACT_FILTERS),
+            _label_contains(q["Label"]),
+        )
+        if q["Order"] == "DESC":
+            found.reverse()
+        return listing.by_page(found, q["PageNumber"], q["PageSize"])
+
+
+EXACT_FILTERS = (
+    "VersionName",
+    "FormatType",
+    "FrameworkType",
+    "SourceType",
+    "SourceId",
+    "ApprovalStatus",
+)
+
+
+def _equals(field: str, wanted: str | None) -> Any:
+    return None if wanted is None else (lambda v: v.get(field) == wanted)
+
+
+def _label_contains(text: str | None) -> Any:
+    if text is None:
+        return None
+    return lambda v: any(text in lb["Key"] or text in lb["Value"] for lb in v.get("Labels", []))
+
+
+def build(records: Mapping[str, Sequence[Record]]) -> Backend:
+    models = {m["ModelId"]: m for m in records.get("models", [])}
+    versions: dict[str, list[Record]] = {model_id: [] for model_id in models}
+    for version in records.get("versions", []):
+        versions[version["ModelId"]].append(VERSIONS.public(version))
+    for items in versions.values():
+        # newest last; ties keep their fixture order, in both directions of the list
+        items.sort(key=lambda v: _time(v["GmtCreateTime"]))
+    return Backend(models, versions)
+
+
+# --- 3. handlers -----------------------------------------------------------------------
+
+LIST_PARAMS = (
+    Param(
+        "PageNumber",
+        "int",
+        default=1,
+        minimum=1,
+        maximum=2**31 - 1,
+        description="Page number, from 1.",
+    ),
+    Param("PageSize", "int", default=10, minimum=1, maximum=100, description="Entries per page."),
+    Param("Order", "enum", default="ASC", choices=("ASC", "DESC"), description="Sort order."),
+    Param(
+        "SortBy",
+        "enum",
+        default="GmtCreateTime",
+        choices=("GmtCreateTime",),
+        description="Sort field.",
+    ),
+    Param("VersionName", description="Exact version name."),
+    Param(
+        "FormatType",
+        "enum",
+        choices=(
+            "OfflineModel",
+            "SavedModel",
+            "Keras H5",
+            "Frozen Pb",
+            "Caffe Prototxt",
+            "TorchScript",
+            "XGBoost",
+            "PMML",
+            "AlinkModel",
+            "ONNX",
+        ),
+    ),
+    Param(
+        "FrameworkType",
+        "enum",
+        choices=("Pytorch", "XGBoost", "Keras", "Caffe", "Alink", "Xflow", "TensorFlow"),
+    ),
+    Param("SourceType", "enum", choices=("Custom", "PAIFlow", "TrainingService")),
+    Param("SourceId", description="Exact source id."),
+    Param("Label", description="Substring of a label's key or value."),
+    Param("ApprovalStatus", "enum", choices=("Pending", "Approved", "Rejected")),
+)
+
+
+def _reply(request: Request, body: dict[str, Any]) -> JSONResponse:
+    rid = request_id(request, _new_request_id)
+    return JSONResponse({"RequestId": rid, **body}, headers={"x-acs-request-id": rid})
+
+
+async def get_model(request: Request) -> JSONResponse:
+    model = backend(request, NAME).get_model(request.path_params["ModelId"])
+    return _reply(request, model)
+
+
+async def list_model_versions(request: Request) -> JSONResponse:
+    q = parse(request.query_params.multi_items(), LIST_PARAMS)
+    page = backend(request, NAME).list_versions(request.path_params["ModelId"], q)
+    return _reply(request, {"Versions": page.items, "TotalCount": page.total})
+
+
+# --- 4. routes -------------------------------------------------------------------------
+
+VENDOR = Vendor(
+    name=NAME,
+    title="Alibaba Cloud PAI (AIWorkSpace 2021-02-04)",
+    prefixes=("/api/v1/models",),
+    operations=(
+        Operation(
+            "GET",
+            "/api/v1/models/{ModelId}",
+            "GetModel",
+            get_model,
+            summary="Gets the details of a model.",
+            response_schema="pai/get_model.response",
+        ),
+        Operation(
+            "GET",
+            "/api/v1/models/{ModelId}/versions",
+            "ListModelVersions",
+            list_model_versions,
+            summary="Lists the versions of a model.",
+            params=LIST_PARAMS,
+            response_schema="pai/list_model_versions.response",
+        ),
+    ),
+    collections=COLLECTIONS,
+    build=build,
+    error=error_for_status,
+    param_error=param_error,
+    error_schema="pai/error",
+)

@@ -1,0 +1,49 @@
+"""Shared fixtures: an in-process client on the bundled data, and schema checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
+from mockserver import create_app
+from mockserver.core.schemas import Schemas, bundled
+from mockserver.settings import data_dir
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def schemas() -> Schemas:
+    return bundled()
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[TestClient]:
+    """The mock on its bundled fixtures, in process (read-only tests share it)."""
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+def example(name: str) -> Any:
+    """A response example copied from the vendor's docs into tests/data."""
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def bundled_records(vendor: str, collection: str) -> list[dict[str, Any]]:
+    """The raw records of the bundled fixture files: an oracle independent of the server."""
+    records: list[dict[str, Any]] = []
+    for path in sorted((data_dir("fixtures") / vendor).glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        records += (yaml.load(text, Loader=yaml.BaseLoader) or {}).get(collection, [])
+    return records
+
+
+def assert_valid(schemas: Schemas, name: str, body: Any) -> None:
+    errors = schemas.errors(name, body)
+    assert not errors, f"{name}: {errors}"

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from mockserver.core.params import Param, ParamError, parse
+
+SPECS = (
+    Param("page", "int", default=1, minimum=1, maximum=10),
+    Param("order", "enum", default="ASC", choices=("ASC", "DESC")),
+    Param("name", min_length=2, max_length=4, pattern=r"[a-z]+"),
+    Param("visibility", "enum", choices=("A", "B"), blank_is_absent=False),
+)
+
+
+def test_defaults_when_absent() -> None:
+    assert parse([], SPECS) == {"page": 1, "order": "ASC", "name": None, "visibility": None}
+
+
+def test_values_are_typed() -> None:
+    values = parse([("page", "3"), ("order", "DESC"), ("name", "abc")], SPECS)
+    assert values["page"] == 3
+    assert values["order"] == "DESC"
+    assert values["name"] == "abc"
+
+
+def test_blank_counts_as_absent_unless_the_spec_says_otherwise() -> None:
+    assert parse([("page", "")], SPECS)["page"] == 1
+    with pytest.raises(ParamError) as info:
+        parse([("visibility", "")], SPECS)
+    assert info.value.reason == "choice"
+
+
+@pytest.mark.parametrize(
+    ("items", "reason"),
+    [
+        ([("page", "x")], "type"),
+        ([("page", "1.0")], "type"),
+        ([("page", " 1")], "type"),
+        ([("page", "0")], "range"),
+        ([("page", "11")], "range"),
+        ([("order", "asc")], "choice"),
+        ([("name", "a")], "length"),
+        ([("name", "abcde")], "length"),
+        ([("name", "AB")], "pattern"),
+        ([("page", "1"), ("page", "2")], "repeated"),
+    ],
+)
+def test_errors_say_why(items: list[tuple[str, str]], reason: str) -> None:
+    with pytest.raises(ParamError) as info:
+        parse(items, SPECS)
+    assert info.value.reason == reason
+    assert info.value.param.name == items[0][0]
+    assert items[0][0] in str(info.value)
+
+
+def test_allowed_in_words() -> None:
+    assert SPECS[0].allowed() == "an integer from 1 to 10"
+    assert SPECS[1].allowed() == "one of ASC, DESC"
+    assert SPECS[2].allowed() == "a string of 2 to 4 characters, matching [a-z]+"

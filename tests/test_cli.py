@@ -1,0 +1,127 @@
+"""The command line, through main(argv) and, for `serve`, as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver.cli import main
+from mockserver.settings import data_dir
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("serve", "check", "routes"):
+        assert command in out
+
+
+def test_serve_help_shows_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert "127.0.0.1" in out
+    assert "8000" in out
+    assert "--fixtures DIR" in out
+    assert "--log-level" in out
+
+
+def test_check_bundled_fixtures(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"ok: {data_dir('fixtures')}: pai: ")
+
+
+def test_check_reports_every_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pai").mkdir()
+    (tmp_path / "pai" / "m.yaml").write_text(
+        "models:\n  - ModelId: model-a\n    ModelName: 5\n", encoding="utf-8"
+    )
+    assert main(["check", str(tmp_path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    prefix = f"{tmp_path / 'pai' / 'm.yaml'}: models[0] 'model-a' (line 2): "
+    assert f"{prefix}$.ModelName: 5 is not of type 'string'" in lines
+    assert f"{prefix}$: 'GmtCreateTime' is a required property" in lines
+    assert len(lines) == 5
+
+
+def test_routes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["routes"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rows[0] == ["METHOD", "PATH", "VENDOR", "OPERATION"]
+    assert ["GET", "/api/v1/models/{ModelId}", "pai", "GetModel"] in rows
+    assert ["GET", "/api/v1/models/{ModelId}/versions", "pai", "ListModelVersions"] in rows
+
+
+def test_serve_refuses_bad_fixtures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pai").mkdir()
+    (tmp_path / "pai" / "m.yaml").write_text("models:\n  - ModelId: 7\n", encoding="utf-8")
+    assert main(["serve", "--fixtures", str(tmp_path), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "m.yaml: models[0] 7 (line 2): $.ModelId: 7 is not of type 'string'" in err
+    assert f"not starting: 6 problem(s) in {tmp_path}" in err
+
+
+def start(
+    args: list[str], cwd: Path | None = None, exe: list[str] | None = None
+) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """Start `mockserver serve` on a free port; return it, its URL and its log so far."""
+    command = (exe or [sys.executable, "-m", "mockserver"]) + ["serve", "--port", "0", *args]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    lines = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "mockserver listening on " in line:
+            url = line.split("listening on ")[1].split()[0]
+            return process, url, lines
+    process.kill()
+    raise AssertionError("server did not start:\n" + "".join(lines))
+
+
+def test_serve_logs_what_it_loaded_and_where_it_listens() -> None:
+    process, url, log = start(["--log-level", "info"])
+    assert any("loaded pai: 5 models, 11 versions" in line for line in log)
+    try:
+        assert url.startswith("http://127.0.0.1:")
+        health = httpx.get(f"{url}/_mock/health")
+        assert health.status_code == 200
+        assert health.json()["status"] == "ok"
+        assert health.json()["records"]["pai"]["models"] >= 5
+    finally:
+        process.terminate()
+        _, rest = process.communicate(timeout=10)
+    # uvicorn shuts down cleanly, then re-raises SIGTERM so the exit status tells why
+    assert "Finished server process" in rest
+
+
+def fetch_example(url: str) -> dict[str, object]:
+    body = httpx.get(f"{url}/api/v1/models/model-rbvg5wzljz%2A%2A%2A%2Aks92").json()
+    body.pop("RequestId")
+    return body
+
+
+def test_served_data_matches_in_process_data(client: object) -> None:
+    process, url, _ = start([])
+    try:
+        served = fetch_example(url)
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    expected = client.get("/api/v1/models/model-rbvg5wzljz****ks92").json()  # type: ignore[attr-defined]
+    expected.pop("RequestId")
+    assert json.dumps(served, sort_keys=True) == json.dumps(expected, sort_keys=True)
