@@ -31,6 +31,7 @@ class Param:
     pattern: str | None = None  # full match
     description: str = ""
     blank_is_absent: bool = True  # `?Name=` counts as not given
+    location: str = "query"  # or "path"
 
     def allowed(self) -> str:
         """What the parameter accepts, in words, for error messages."""
@@ -60,7 +61,8 @@ class ParamError(Exception):
     def describe(self) -> str:
         if self.reason == "repeated":
             return f"{self.param.name} is given more than once; it takes a single value"
-        return f"{self.param.name} must be {self.param.allowed()}, not {self.value!r}"
+        shown = self.value if len(self.value) <= 64 else self.value[:61] + "..."
+        return f"{self.param.name} must be {self.param.allowed()}, not {shown!r}"
 
 
 def _convert(param: Param, raw: str) -> Any:
@@ -84,6 +86,11 @@ def _convert(param: Param, raw: str) -> Any:
     if param.pattern is not None and not re.fullmatch(param.pattern, raw):
         raise ParamError(param, raw, "pattern")
     return raw
+
+
+def parse_path(values: dict[str, Any], specs: Sequence[Param]) -> dict[str, Any]:
+    """Checked path parameters (always present, so no defaults)."""
+    return {p.name: _convert(p, str(values[p.name])) for p in specs}
 
 
 def parse(items: Iterable[tuple[str, str]], specs: Sequence[Param]) -> dict[str, Any]:

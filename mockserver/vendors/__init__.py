@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mockserver.core.vendor import Vendor
-from mockserver.vendors import pai
+from mockserver.vendors import huawei, pai
 
-VENDORS: tuple[Vendor, ...] = (pai.VENDOR,)
+VENDORS: tuple[Vendor, ...] = (pai.VENDOR, huawei.VENDOR)
 __all__ = ["VENDORS"]

@@ -161,7 +161,7 @@ def test_files_outside_a_vendor_folder(tmp_path: Path) -> None:
     root = write(tmp_path, {"models.yaml": "models: []\n", "nobody/x.yaml": "a: []\n"})
     found = problems(root)
     assert len(found) == 2
-    assert all("fixture files go in a vendor folder (pai" in p for p in found)
+    assert all("fixture files go in a vendor folder (huawei, pai" in p for p in found)
 
 
 def test_missing_folder(tmp_path: Path) -> None:

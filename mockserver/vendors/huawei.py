@@ -1,0 +1,269 @@
+"""Huawei Cloud DataArts Fabric: ListModels.
+
+Docs: https://support.huaweicloud.com/intl/en-us/api-fabric/ListModels.html (seed 002).
+Where the docs are silent we follow docs/decisions.md (section "Huawei DataArts Fabric").
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mockserver.core import listing
+from mockserver.core.errors import ApiError
+from mockserver.core.fixtures import Collection, Link, Record
+from mockserver.core.params import Param, ParamError, parse, parse_path
+from mockserver.core.vendor import Operation, Vendor, backend, request_id
+
+NAME = "huawei"
+
+# --- 1. errors -------------------------------------------------------------------------
+
+TYPE_MISMATCH = (
+    "failed to read http request, please check your input, code: 400, "
+    "reason: Type mismatch., cause: TypeMismatchException"
+)
+APIG_NOT_FOUND = "The API does not exist or has not been published in the environment"
+STATUS_CODES: dict[int, tuple[str, str]] = {
+    400: ("common.01000001", "failed to read http request, please check your input, code: 400"),
+    401: ("APIG.1002", "Incorrect token or token resolution failed"),
+    404: ("APIG.0101", APIG_NOT_FOUND),
+    408: ("common.00000408", "timeout exception occurred"),
+    500: ("common.00000500", "internal error"),
+}
+
+
+def _new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Error(ApiError):
+    """DataArts Fabric's body {error_code, error_msg, solution_msg?}; X-Request-Id always."""
+
+    def body(self, request: Request) -> dict[str, Any]:
+        body = {"error_code": self.code, "error_msg": self.message}
+        if "solution" in self.extra:
+            body["solution_msg"] = self.extra["solution"]
+        if self.code.startswith("APIG."):  # the API gateway's own errors carry the id
+            body["request_id"] = request_id(request, _new_request_id)
+        return body
+
+    def response_headers(self, request: Request) -> dict[str, str]:
+        return {**self.headers, "X-Request-Id": request_id(request, _new_request_id)}
+
+
+def error_for_status(request: Request, status: int) -> Error:
+    if status == 405:
+        status = 404  # the gateway matches method and path together
+    code, message = STATUS_CODES.get(status, STATUS_CODES[500])
+    return Error(status if status in STATUS_CODES else 500, code, message)
+
+
+def param_error(request: Request, exc: ParamError) -> Error:
+    if exc.reason == "type":
+        return Error(
+            400,
+            "common.01000001",
+            TYPE_MISMATCH,
+            solution=f"Set {exc.param.name} to {exc.param.allowed()}.",
+        )
+    return Error(
+        400,
+        "common.01000001",
+        "failed to read http request, please check your input, code: 400, "
+        f"reason: {exc.describe()}., cause: ConstraintViolationException",
+        solution=f"Set {exc.param.name} to {exc.param.allowed()}.",
+    )
+
+
+# --- 2. data ---------------------------------------------------------------------------
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _check_times(record: Record) -> Iterable[tuple[str, str]]:
+    if _time(record["update_time"]) < _time(record["create_time"]):
+        yield "$.update_time", "must not be earlier than create_time"
+    version = record.get("current_version")
+    if version and _time(version["create_time"]) < _time(record["create_time"]):
+        yield "$.current_version.create_time", "must not be earlier than the model's create_time"
+
+
+COLLECTIONS = (
+    Collection("workspaces", "huawei/workspace.record", key=("id",)),
+    Collection(
+        "models",
+        "huawei/model.record",
+        key=("id",),
+        link=Link("workspace_id", "workspaces", "id"),
+        checks=(_check_times,),
+    ),
+)
+MODELS = COLLECTIONS[1]
+
+SORT_KEYS: dict[str, Callable[[Record], Any]] = {
+    "CREATE_TIME": lambda m: _time(m["create_time"]),
+    "UPDATE_TIME": lambda m: _time(m["update_time"]),
+    "NAME": lambda m: m["name"],
+}
+
+
+@dataclass(frozen=True)
+class Workspace:
+    caller: str  # user_id of whom the mock takes the caller to be
+    orderings: dict[tuple[str, str], list[Record]]  # (sort_by, order_by) -> models
+
+
+@dataclass(frozen=True)
+class Backend:
+    workspaces: dict[str, Workspace]
+
+    def list_models(self, workspace_id: str, q: Mapping[str, Any]) -> listing.Page[Record]:
+        workspace = self.workspaces.get(workspace_id)
+        if workspace is None:
+            raise Error(
+                404,
+                "common.01000001",
+                "response status exception, code: 404",
+                solution=f"Check the workspace ID: workspace {workspace_id} does not exist.",
+            )
+        models = workspace.orderings[(q["sort_by"], q["order_by"])]
+        name = q["name"].lower() if q["name"] is not None else None
+        found = listing.where(
+            models,
+            _visible(workspace.caller, q["visibility"]),
+            None if name is None else (lambda m: name in m["name"].lower()),
+            None if q["id"] is None else (lambda m: m["id"] == q["id"]),
+            None if q["type"] is None else (lambda m: m["type"] == q["type"]),
+        )
+        return listing.by_offset(found, q["offset"], q["limit"])
+
+
+def _visible(caller: str, visibility: str | None) -> Callable[[Record], bool]:
+    """The documented visibility filter; others' PRIVATE models are never visible."""
+
+    def mine(m: Record) -> bool:
+        return bool(m["create_user"]["user_id"] == caller)
+
+    if visibility == "PRIVATE":
+        return lambda m: mine(m) and m["visibility"] == "PRIVATE"
+    if visibility == "PUBLIC":
+        return lambda m: m["visibility"] == "PUBLIC"
+    if visibility == "ALL":
+        return lambda m: mine(m) or m["visibility"] == "PUBLIC"
+    return mine  # blank: the caller's own, PRIVATE and PUBLIC
+
+
+def build(records: Mapping[str, Sequence[Record]]) -> Backend:
+    by_workspace: dict[str, list[Record]] = {w["id"]: [] for w in records.get("workspaces", [])}
+    for model in records.get("models", []):
+        by_workspace[model["workspace_id"]].append(MODELS.public(model))
+    workspaces = {}
+    for w in records.get("workspaces", []):
+        models = by_workspace[w["id"]]
+        orderings = {
+            (sort_by, order): listing.ordered(models, key, descending=order == "DESC")
+            for sort_by, key in SORT_KEYS.items()
+            for order in ("ASC", "DESC")
+        }
+        workspaces[w["id"]] = Workspace(w["current_user"]["user_id"], orderings)
+    return Backend(workspaces)
+
+
+# --- 3. handlers -----------------------------------------------------------------------
+
+ID_CHARS = r"[A-Za-z0-9-]+"
+PATH_PARAMS = (
+    Param(
+        "workspace_id",
+        min_length=1,
+        max_length=36,
+        pattern=ID_CHARS,
+        location="path",
+        description="Workspace ID.",
+    ),
+)
+LIST_PARAMS = (
+    Param(
+        "offset",
+        "int",
+        default=0,
+        minimum=0,
+        maximum=1_000_000_000,
+        description="Offset where the query starts.",
+    ),
+    Param(
+        "limit",
+        "int",
+        default=10,
+        minimum=1,
+        maximum=100,
+        description="Maximum number of records returned on each page.",
+    ),
+    Param(
+        "name",
+        min_length=1,
+        max_length=128,
+        pattern=r"[A-Za-z0-9_-]+",
+        description="Model name, fuzzy (case-insensitive substring).",
+    ),
+    Param("id", min_length=32, max_length=36, pattern=ID_CHARS, description="Model ID, exact."),
+    Param("type", min_length=1, max_length=128, description="Model type, exact (LLM_MODEL)."),
+    Param(
+        "visibility",
+        "enum",
+        choices=("PRIVATE", "PUBLIC", "ALL"),
+        description="Blank: the caller's models, PRIVATE and PUBLIC.",
+    ),
+    Param(
+        "sort_by",
+        "enum",
+        default="CREATE_TIME",
+        choices=tuple(SORT_KEYS),
+        description="Sorting field.",
+    ),
+    Param("order_by", "enum", default="DESC", choices=("ASC", "DESC"), description="Sorting mode."),
+)
+
+
+async def list_models(request: Request) -> JSONResponse:
+    path = parse_path(request.path_params, PATH_PARAMS)
+    q = parse(request.query_params.multi_items(), LIST_PARAMS)
+    page = backend(request, NAME).list_models(path["workspace_id"], q)
+    return JSONResponse(
+        {"total": page.total, "models": page.items},
+        headers={"X-Request-Id": request_id(request, _new_request_id)},
+    )
+
+
+# --- 4. routes -------------------------------------------------------------------------
+
+VENDOR = Vendor(
+    name=NAME,
+    title="Huawei Cloud DataArts Fabric",
+    prefixes=("/v1/workspaces",),
+    operations=(
+        Operation(
+            "GET",
+            "/v1/workspaces/{workspace_id}/models",
+            "ListModels",
+            list_models,
+            summary="Lists the models of a workspace.",
+            params=(*PATH_PARAMS, *LIST_PARAMS),
+            response_schema="huawei/list_models.response",
+        ),
+    ),
+    collections=COLLECTIONS,
+    build=build,
+    error=error_for_status,
+    param_error=param_error,
+    error_schema="huawei/error",
+)
