@@ -33,6 +33,14 @@ class Link:
     collection: str
     target: str
     private: bool = True  # only in the fixture record, not in the API's object
+    # how the reference is read from the field, when it is part of it (an `org/model` name)
+    value: Callable[[Any], Any] | None = None
+
+    def reference(self, record: Record) -> Any:
+        raw = record.get(self.field)
+        if self.value is None or not isinstance(raw, str):
+            return raw
+        return self.value(raw)
 
 
 @dataclass(frozen=True)
@@ -201,7 +209,7 @@ class Validator:
         found: list[Problem] = []
         link = collection.link
         if link is not None:
-            value = record.get(link.field)
+            value = link.reference(record)
             if value is None:
                 found.append(problem(f"$.{link.field}", f"'{link.field}' is a required property"))
             elif _hashable(value) not in parents:

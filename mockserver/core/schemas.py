@@ -88,7 +88,7 @@ class Schemas:
             if error.validator == "unevaluatedProperties":
                 found.update(self._unknown_fields(error, self.documents[name]["$id"]))
             else:
-                found.add((json_path(error.absolute_path), error.message))
+                found.add((json_path(error.absolute_path), _message(error)))
         return sorted(found)
 
     def _unknown_fields(self, error: ValidationError, base: str) -> list[tuple[str, str]]:
@@ -130,6 +130,15 @@ def _leaves(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:
             yield from _leaves(iter(error.context))
         else:
             yield error
+
+
+def _message(error: ValidationError) -> str:
+    """jsonschema's message, but a long pattern is named by its title or description."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    name = schema.get("title") or schema.get("description")
+    if error.validator == "pattern" and len(str(error.validator_value)) > 48 and name:
+        return f"{error.instance!r} is not a valid {name}"
+    return error.message
 
 
 @cache

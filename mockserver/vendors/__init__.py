@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mockserver.core.vendor import Vendor
-from mockserver.vendors import huawei, pai
+from mockserver.vendors import dreadnode, huawei, pai
 
-VENDORS: tuple[Vendor, ...] = (pai.VENDOR, huawei.VENDOR)
+VENDORS: tuple[Vendor, ...] = (pai.VENDOR, huawei.VENDOR, dreadnode.VENDOR)
 __all__ = ["VENDORS"]

@@ -1,0 +1,212 @@
+"""Dreadnode: List Model Versions.
+
+Docs: https://docs.dreadnode.io/api/operations/list_model_versions/ (seed 003; its field
+names were recovered from the docs site and the `dreadnode` SDK, see docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mockserver.core.errors import ApiError
+from mockserver.core.fixtures import Collection, Link, Record
+from mockserver.core.params import Param, ParamError, parse_path
+from mockserver.core.vendor import Operation, Vendor, backend
+
+NAME = "dreadnode"
+
+# --- 1. errors -------------------------------------------------------------------------
+
+# status -> (type, detail); the details are the docs' own status descriptions
+STATUS_TYPES: dict[int, tuple[str, str]] = {
+    400: ("bad_request_error", "Invalid request"),
+    401: ("authentication_error", "Authentication failed"),
+    403: ("authorization_error", "Access forbidden"),
+    404: ("not_found_error", "Not found"),
+    409: ("already_exists_error", "Already exists"),
+    422: ("validation_error", "Validation error"),
+    426: ("upgrade_required_error", "Upgrade required"),
+    429: ("rate_limit_error", "Rate limited"),
+    500: ("app_error", "Internal server error"),
+    502: ("bad_gateway_error", "Bad gateway"),
+    504: ("gateway_timeout_error", "Gateway timeout"),
+}
+
+
+class Error(ApiError):
+    """The APIErrorPayload envelope {code, detail, type, errors}."""
+
+    def body(self, request: Request) -> dict[str, Any]:
+        return {
+            "code": self.status,
+            "detail": self.message,
+            "type": self.code,
+            "errors": self.extra.get("errors"),
+        }
+
+
+def error_for_status(request: Request, status: int) -> Error:
+    if status == 405:
+        status = 404  # 405 is not among the envelope's documented codes
+    kind, detail = STATUS_TYPES.get(status, STATUS_TYPES[500])
+    return Error(status if status in STATUS_TYPES else 500, kind, detail)
+
+
+PYDANTIC_TYPES = {"length": "string_too_long", "pattern": "string_pattern_mismatch"}
+
+
+def param_error(request: Request, exc: ParamError) -> Error:
+    """422 with FastAPI's per-field items, pointing at the path parameter."""
+    param = exc.param
+    if exc.reason == "length":
+        msg = f"String should have at most {param.max_length} characters"
+    else:
+        msg = f"String should match pattern '^{param.pattern}$'"
+    item = {
+        "loc": [param.location, param.name],
+        "msg": msg,
+        "type": PYDANTIC_TYPES.get(exc.reason, "value_error"),
+    }
+    detail = f"Invalid {param.location} parameter '{param.name}': {msg}"
+    return Error(422, "validation_error", detail, errors=[item])
+
+
+# --- 2. data ---------------------------------------------------------------------------
+
+SUMMARY_DEFAULTS: dict[str, Any] = {
+    "aliases": None,
+    "architecture": None,
+    "base_model": None,
+    "created_at": None,
+    "download_count": 0,
+    "framework": "safetensors",
+    "id": None,
+    "is_public": False,
+    "language": None,
+    "license": None,
+    "name": None,
+    "origin": {},
+    "pretty_name": None,
+    "size_category": None,
+    "summary": None,
+    "tags": None,
+    "task": None,
+    "task_categories": None,
+    "updated_at": None,
+    "version": None,
+    "version_count": None,
+}
+
+
+def _org_of(canonical: str) -> str:
+    return canonical.split("/", 1)[0]
+
+
+COLLECTIONS = (
+    Collection("orgs", "dreadnode/org.record", key=("slug",)),
+    Collection(
+        "models",
+        "dreadnode/model.record",
+        key=("name",),
+        link=Link("name", "orgs", "slug", private=False, value=_org_of),
+    ),
+    Collection(
+        "versions",
+        "dreadnode/artifact",
+        key=("name", "version"),
+        link=Link("name", "models", "name", private=False),
+    ),
+)
+
+
+def summary(record: Record) -> Record:
+    """The artifact as the API shows it: every field, documented defaults filled in."""
+    return {k: record.get(k, default) for k, default in SUMMARY_DEFAULTS.items()}
+
+
+@dataclass(frozen=True)
+class Backend:
+    orgs: frozenset[str]
+    models: dict[str, list[Record]]  # canonical name -> summaries, newest first
+
+    def list_versions(self, org: str, name: str) -> Record:
+        if org not in self.orgs:
+            raise Error(404, "not_found_error", f"Organization '{org}' not found")
+        versions = self.models.get(f"{org}/{name}")
+        if versions is None:
+            raise Error(404, "not_found_error", f"Model '{org}/{name}' not found")
+        return {
+            "name": name,
+            "versions": [v["version"] for v in versions],
+            "latest": versions[0] if versions else None,
+        }
+
+
+def build(records: Mapping[str, Sequence[Record]]) -> Backend:
+    models: dict[str, list[Record]] = {m["name"]: [] for m in records.get("models", [])}
+    for version in records.get("versions", []):
+        models[version["name"]].append(summary(version))
+    for items in models.values():
+        # newest created first; equal times keep fixture order
+        items.sort(key=lambda v: datetime.fromisoformat(v["created_at"]), reverse=True)
+    return Backend(frozenset(o["slug"] for o in records.get("orgs", [])), models)
+
+
+# --- 3. handlers -----------------------------------------------------------------------
+
+PATH_PARAMS = (
+    Param(
+        "org",
+        min_length=1,
+        max_length=64,
+        pattern=r"[a-z0-9]([a-z0-9-]*[a-z0-9])?",
+        location="path",
+        description="Organization slug",
+    ),
+    Param(
+        "name",
+        min_length=1,
+        max_length=128,
+        pattern=r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?",
+        location="path",
+        description="Model name",
+    ),
+)
+
+
+async def list_model_versions(request: Request) -> JSONResponse:
+    # Either Authorization: Bearer <token> (the docs) or X-API-Key (the SDK) is accepted;
+    # `--auth` decides whether one is required.
+    path = parse_path(request.path_params, PATH_PARAMS)
+    return JSONResponse(backend(request, NAME).list_versions(path["org"], path["name"]))
+
+
+# --- 4. routes -------------------------------------------------------------------------
+
+VENDOR = Vendor(
+    name=NAME,
+    title="Dreadnode",
+    prefixes=("/api/v1/org",),
+    operations=(
+        Operation(
+            "GET",
+            "/api/v1/org/{org}/models/{name}/versions",
+            "list_model_versions",
+            list_model_versions,
+            summary="List all versions of a model.",
+            params=PATH_PARAMS,
+            response_schema="dreadnode/list_model_versions.response",
+        ),
+    ),
+    collections=COLLECTIONS,
+    build=build,
+    error=error_for_status,
+    param_error=param_error,
+    error_schema="dreadnode/error",
+)
