@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mockserver.core.vendor import Vendor
-from mockserver.vendors import dreadnode, huawei, pai
+from mockserver.vendors import dashscope, dreadnode, huawei, pai
 
-VENDORS: tuple[Vendor, ...] = (pai.VENDOR, huawei.VENDOR, dreadnode.VENDOR)
+VENDORS: tuple[Vendor, ...] = (pai.VENDOR, huawei.VENDOR, dreadnode.VENDOR, dashscope.VENDOR)
 __all__ = ["VENDORS"]

@@ -1,0 +1,186 @@
+"""Alibaba Model Studio (DashScope): List deployments.
+
+Docs: https://www.alibabacloud.com/help/en/model-studio/list-deployments-api (seed 004);
+the deployment object and status values from the Create/Get deployment pages.
+Where the docs are silent we follow docs/decisions.md (section "DashScope").
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mockserver.core import listing
+from mockserver.core.errors import ApiError
+from mockserver.core.fixtures import Collection, Link, Record
+from mockserver.core.params import Param, ParamError, parse
+from mockserver.core.vendor import Operation, Vendor, backend, request_id
+
+NAME = "dashscope"
+WORKSPACE_HEADER = "X-DashScope-WorkSpace"
+
+# --- 1. errors -------------------------------------------------------------------------
+
+STATUS_CODES: dict[int, tuple[str, str]] = {
+    400: ("InvalidParameter", "The request has an invalid parameter."),
+    401: ("InvalidApiKey", "Invalid API-key provided."),
+    403: ("AccessDenied", "Access denied."),
+    404: ("NotFound", "The requested resource was not found."),
+    429: ("Throttling.RateQuota", "Requests rate limit exceeded, please try again later."),
+    500: ("InternalError", "An internal error has occured, please try again later."),
+}
+
+
+def _new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Error(ApiError):
+    """Model Studio's body {request_id, code, message}."""
+
+    def body(self, request: Request) -> dict[str, Any]:
+        return {
+            "request_id": request_id(request, _new_request_id),
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+def error_for_status(request: Request, status: int) -> Error:
+    if status == 404:
+        return Error(404, "NotFound", f"Not found: {request.url.path} is not an API path.")
+    if status == 405:
+        message = f"The operation is not supported: {request.method} {request.url.path}."
+        return Error(400, "UnsupportedOperation", message)
+    code, message = STATUS_CODES.get(status, STATUS_CODES[500])
+    return Error(status if status in STATUS_CODES else 500, code, message)
+
+
+def param_error(request: Request, exc: ParamError) -> Error:
+    return Error(400, "InvalidParameter", f"Invalid parameter: {exc.describe()}.")
+
+
+# --- 2. data ---------------------------------------------------------------------------
+
+MU_FIELDS = ("model_unit_spec", "enable_thinking", "max_context_length", "rpm_limit", "tpm_limit")
+PTU_FIELDS = ("ptu_capacity",)
+
+
+def _check_plan(record: Record) -> Iterable[tuple[str, str]]:
+    """Plan-specific fields appear with their plan only, and all of them."""
+    plan = record.get("plan")
+    for fields, owner in ((MU_FIELDS, "mu"), (PTU_FIELDS, "ptu")):
+        for field in fields:
+            if plan == owner and field not in record:
+                yield "$", f"'{field}' is a required property of a '{owner}' deployment"
+            if plan != owner and field in record:
+                yield f"$.{field}", f"only a '{owner}' deployment has this field"
+
+
+def _check_consistency(record: Record) -> Iterable[tuple[str, str]]:
+    if record["gmt_modified"] < record["gmt_create"]:
+        yield "$.gmt_modified", "must not be earlier than gmt_create"
+    if record["ready_capacity"] > record["capacity"]:
+        yield "$.ready_capacity", "must not exceed capacity"
+    if not record["deployed_model"].startswith(record["model_name"] + "-"):
+        yield "$.deployed_model", "must start with model_name and a hyphen"
+
+
+COLLECTIONS = (
+    Collection("workspaces", "dashscope/workspace.record", key=("id",)),
+    Collection(
+        "deployments",
+        "dashscope/deployment",
+        key=("deployed_model",),
+        link=Link("workspace_id", "workspaces", "id", private=False),
+        checks=(_check_plan, _check_consistency),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Backend:
+    default: str | None
+    deployments: dict[str, list[Record]]  # workspace id -> newest gmt_create first
+
+    def list_deployments(self, workspace: str | None, q: Mapping[str, Any]) -> listing.Page[Record]:
+        chosen = workspace or self.default
+        if chosen is None or chosen not in self.deployments:
+            raise Error(
+                403,
+                "AccessDenied",
+                f"Access denied: workspace {chosen} does not exist or is not yours.",
+            )
+        return listing.by_page(self.deployments[chosen], q["page_no"], q["page_size"])
+
+
+def build(records: Mapping[str, Sequence[Record]]) -> Backend:
+    workspaces = [w["id"] for w in records.get("workspaces", [])]
+    by_workspace: dict[str, list[Record]] = {w: [] for w in workspaces}
+    for deployment in records.get("deployments", []):
+        by_workspace[deployment["workspace_id"]].append(deployment)
+    ordered = {
+        w: listing.ordered(
+            items, key=lambda d: (d["gmt_create"], d["deployed_model"]), descending=True
+        )
+        for w, items in by_workspace.items()
+    }
+    return Backend(workspaces[0] if workspaces else None, ordered)
+
+
+# --- 3. handlers -----------------------------------------------------------------------
+
+LIST_PARAMS = (
+    Param("page_no", "int", default=1, minimum=1, maximum=2**31 - 1, description="Page number."),
+    Param(
+        "page_size",
+        "int",
+        default=50,
+        minimum=1,
+        maximum=200,
+        description="Entries per page (the SDK always sends its own value, 10 by default).",
+    ),
+)
+
+
+async def list_deployments(request: Request) -> JSONResponse:
+    q = parse(request.query_params.multi_items(), LIST_PARAMS)
+    workspace = request.headers.get(WORKSPACE_HEADER) or None
+    page = backend(request, NAME).list_deployments(workspace, q)
+    output = {
+        "page_no": q["page_no"],
+        "page_size": q["page_size"],
+        "total": page.total,
+        "deployments": page.items,
+    }
+    return JSONResponse({"request_id": request_id(request, _new_request_id), "output": output})
+
+
+# --- 4. routes -------------------------------------------------------------------------
+
+VENDOR = Vendor(
+    name=NAME,
+    title="Alibaba Model Studio (DashScope)",
+    prefixes=("/api/v1/deployments",),
+    operations=(
+        Operation(
+            "GET",
+            "/api/v1/deployments",
+            "ListDeployments",
+            list_deployments,
+            summary="Lists the model deployments of a workspace.",
+            params=LIST_PARAMS,
+            response_schema="dashscope/list_deployments.response",
+        ),
+    ),
+    collections=COLLECTIONS,
+    build=build,
+    error=error_for_status,
+    param_error=param_error,
+    error_schema="dashscope/error",
+)
