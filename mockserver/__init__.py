@@ -5,5 +5,6 @@ from __future__ import annotations
 from mockserver._version import __version__
 from mockserver.app import create_app
 from mockserver.settings import Settings
+from mockserver.testing import MockServer
 
-__all__ = ["Settings", "__version__", "create_app"]
+__all__ = ["MockServer", "Settings", "__version__", "create_app"]

@@ -1,12 +1,28 @@
-"""The control plane under /_mock/: never a vendor path, always JSON."""
+"""The control plane under /_mock/: never a vendor path, always JSON in and out.
+
+GET    /_mock/health                       liveness and record counts
+POST   /_mock/reset                        state back to what was loaded at start
+GET    /_mock/requests                     the request journal, oldest first
+DELETE /_mock/requests                     empty the journal
+GET    /_mock/data                         every record, by vendor and collection
+POST   /_mock/data/{vendor}/{collection}   add records (one object or a list), all or none
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver._version import __version__
+from mockserver.core.fixtures import FixtureError
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
 
 
 async def health(request: Request) -> JSONResponse:
@@ -14,4 +30,58 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "version": __version__, "records": store.counts()})
 
 
-routes = [Route("/_mock/health", health, methods=["GET"], name="mock.health")]
+def reset_state(app: Any) -> None:
+    """Records and the random source back to how they were at start."""
+    app.state.store.reset()
+    app.state.rng.seed(app.state.settings.seed)
+
+
+async def reset(request: Request) -> JSONResponse:
+    reset_state(request.app)
+    return JSONResponse({"status": "reset", "records": request.app.state.store.counts()})
+
+
+async def requests(request: Request) -> JSONResponse:
+    return JSONResponse({"requests": request.app.state.journal.list()})
+
+
+async def clear_requests(request: Request) -> Response:
+    request.app.state.journal.clear()
+    return Response(status_code=204)
+
+
+async def data(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.state.store.records)
+
+
+async def add_data(request: Request) -> JSONResponse:
+    vendor = request.path_params["vendor"]
+    collection = request.path_params["collection"]
+    try:
+        payload = json.loads(await request.body())
+    except ValueError as exc:
+        return _error(400, "InvalidJSON", f"the body is not JSON: {exc}")
+    records = payload if isinstance(payload, list) else [payload]
+    try:
+        added = request.app.state.store.add(vendor, collection, records, source="body")
+    except FixtureError as exc:
+        unknown = exc.problems[0].record == "-"
+        return _error(
+            404 if unknown else 400,
+            "NotFound" if unknown else "InvalidRecord",
+            "; ".join(str(p) for p in exc.problems) if unknown else "records were not added",
+            problems=[str(p) for p in exc.problems],
+        )
+    return JSONResponse(
+        {"added": added, "records": request.app.state.store.counts()[vendor]}, status_code=201
+    )
+
+
+routes = [
+    Route("/_mock/health", health, methods=["GET"], name="mock.health"),
+    Route("/_mock/reset", reset, methods=["POST"], name="mock.reset"),
+    Route("/_mock/requests", requests, methods=["GET"], name="mock.requests"),
+    Route("/_mock/requests", clear_requests, methods=["DELETE"], name="mock.clear_requests"),
+    Route("/_mock/data", data, methods=["GET"], name="mock.data"),
+    Route("/_mock/data/{vendor}/{collection}", add_data, methods=["POST"], name="mock.add_data"),
+]

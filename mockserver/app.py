@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import random
+from collections.abc import Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from mockserver import admin
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Dataset, load_dir
+from mockserver.core.journal import Journal, JournalMiddleware
 from mockserver.core.params import ParamError
 from mockserver.core.schemas import bundled
 from mockserver.core.store import Store
@@ -45,8 +49,10 @@ def create_app(
         for v in vendors
         for op in v.operations
     ]
+    journal = Journal(settings.journal_size)
     app = Starlette(
         routes=[*routes, *admin.routes],
+        middleware=[Middleware(JournalMiddleware, journal=journal, describe=_describer(vendors))],
         exception_handlers={
             ApiError: _render,
             ParamError: _param_error,
@@ -58,8 +64,24 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.vendors = tuple(vendors)
-    app.state.store = Store(vendors, dataset)
+    app.state.store = Store(vendors, dataset, bundled())
+    app.state.journal = journal
+    app.state.rng = random.Random(settings.seed)
     return app
+
+
+def _describer(vendors: Sequence[Vendor]) -> Callable[[Scope], tuple[str | None, str | None]]:
+    """scope -> (vendor, operation) for the journal, from the matched endpoint or the path."""
+    operations = {op.endpoint: (v.name, op.name) for v in vendors for op in v.operations}
+
+    def describe(scope: Scope) -> tuple[str | None, str | None]:
+        found = operations.get(scope.get("endpoint"))  # type: ignore[arg-type]
+        if found is not None:
+            return found
+        vendor = vendor_for(vendors, scope["path"])
+        return (vendor.name if vendor else None), None
+
+    return describe
 
 
 def _vendor(request: Request) -> Vendor | None:

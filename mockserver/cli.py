@@ -22,6 +22,13 @@ log = logging.getLogger("mockserver")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
@@ -48,6 +55,19 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="fixtures folder to serve instead of the bundled data",
+    )
+    serve.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="seed for everything random (request ids), so runs repeat",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=_positive,
+        default=1000,
+        metavar="N",
+        help="requests kept by GET /_mock/requests (default: %(default)s)",
     )
     serve.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="log level (default: %(default)s)"
@@ -125,7 +145,12 @@ def _serve(args: argparse.Namespace) -> int:
     from mockserver.server import Server, log_config
 
     settings = Settings(
-        host=args.host, port=args.port, fixtures=args.fixtures, log_level=args.log_level
+        host=args.host,
+        port=args.port,
+        fixtures=args.fixtures,
+        log_level=args.log_level,
+        seed=args.seed,
+        journal_size=args.journal_size,
     )
     logging.config.dictConfig(log_config(settings.log_level))
     try:

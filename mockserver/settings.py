@@ -29,6 +29,8 @@ class Settings:
     port: int = 8000
     fixtures: Path | None = None  # None: the bundled fixtures
     log_level: str = "info"
+    seed: int | None = None  # makes request ids (and anything random) repeat run to run
+    journal_size: int = 1000  # requests remembered by GET /_mock/requests
 
     @property
     def fixtures_dir(self) -> Path:

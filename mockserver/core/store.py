@@ -6,7 +6,8 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from mockserver.core.fixtures import Dataset
+from mockserver.core.fixtures import Dataset, Entry, FixtureError, Problem, Record, Validator
+from mockserver.core.schemas import Schemas
 
 
 class Store:
@@ -16,8 +17,9 @@ class Store:
     precomputed orderings can never drift from the data.
     """
 
-    def __init__(self, vendors: Sequence[Any], dataset: Dataset) -> None:
+    def __init__(self, vendors: Sequence[Any], dataset: Dataset, schemas: Schemas) -> None:
         self.vendors = {v.name: v for v in vendors}
+        self.schemas = schemas
         self._initial = copy.deepcopy(dataset)
         self.records: Dataset = {}
         self.backends: dict[str, Any] = {}
@@ -31,6 +33,40 @@ class Store:
 
     def _rebuild(self, name: str) -> None:
         self.backends[name] = self.vendors[name].build(self.records.get(name, {}))
+
+    def add(self, vendor: str, collection: str, records: Sequence[Any], source: str) -> int:
+        """Add records checked exactly as fixture files are; all or none (FixtureError).
+
+        `source` names where they came from in messages, as a file name would.
+        """
+        if vendor not in self.vendors:
+            known = ", ".join(self.vendors)
+            raise FixtureError(
+                [Problem(source, "-", "$", f"unknown vendor {vendor!r}; known: {known}")]
+            )
+        collections = self.vendors[vendor].collections
+        if collection not in [c.name for c in collections]:
+            known = ", ".join(c.name for c in collections)
+            raise FixtureError(
+                [
+                    Problem(
+                        source,
+                        "-",
+                        "$",
+                        f"unknown collection {collection!r} of {vendor}; known: {known}",
+                    )
+                ]
+            )
+        entries = [Entry(source, i, record) for i, record in enumerate(records)]
+        current = self.records.setdefault(vendor, {})
+        validator = Validator(vendor, collections, self.schemas, existing=current)
+        problems = validator.check({collection: entries})
+        if problems:
+            raise FixtureError(problems)
+        added: list[Record] = [copy.deepcopy(r) for r in records]
+        self.records[vendor] = {**current, collection: [*current.get(collection, []), *added]}
+        self._rebuild(vendor)
+        return len(added)
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {v: {c: len(rs) for c, rs in cols.items()} for v, cols in self.records.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,9 +58,17 @@ def backend(request: Request, vendor: str) -> Any:
     return request.app.state.store.backends[vendor]
 
 
-def request_id(request: Request, make: Callable[[], str]) -> str:
-    """The id of this request, made once so the body, headers and journal agree."""
+def request_id(request: Request, style: str = "uuid") -> str:
+    """The id of this request, made once so the body, headers and journal agree.
+
+    `style` is the vendor's spelling: "uuid" (lower-case UUID), "UUID" (upper-case) or
+    "hex" (32 hex digits). Ids come from the app's random source, so a seeded server
+    answers the same ids for the same sequence of requests.
+    """
     state = request.scope.setdefault("state", {})
     if "request_id" not in state:
-        state["request_id"] = make()
+        value = uuid.UUID(int=request.app.state.rng.getrandbits(128), version=4)
+        state["request_id"] = (
+            str(value).upper() if style == "UUID" else value.hex if style == "hex" else str(value)
+        )
     return str(state["request_id"])

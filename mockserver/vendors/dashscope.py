@@ -7,7 +7,6 @@ Where the docs are silent we follow docs/decisions.md (section "DashScope").
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,16 +35,12 @@ STATUS_CODES: dict[int, tuple[str, str]] = {
 }
 
 
-def _new_request_id() -> str:
-    return str(uuid.uuid4())
-
-
 class Error(ApiError):
     """Model Studio's body {request_id, code, message}."""
 
     def body(self, request: Request) -> dict[str, Any]:
         return {
-            "request_id": request_id(request, _new_request_id),
+            "request_id": request_id(request, "uuid"),
             "code": self.code,
             "message": self.message,
         }
@@ -158,7 +153,7 @@ async def list_deployments(request: Request) -> JSONResponse:
         "total": page.total,
         "deployments": page.items,
     }
-    return JSONResponse({"request_id": request_id(request, _new_request_id), "output": output})
+    return JSONResponse({"request_id": request_id(request, "uuid"), "output": output})
 
 
 # --- 4. routes -------------------------------------------------------------------------

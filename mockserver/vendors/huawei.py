@@ -6,7 +6,6 @@ Where the docs are silent we follow docs/decisions.md (section "Huawei DataArts 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,10 +38,6 @@ STATUS_CODES: dict[int, tuple[str, str]] = {
 }
 
 
-def _new_request_id() -> str:
-    return uuid.uuid4().hex
-
-
 class Error(ApiError):
     """DataArts Fabric's body {error_code, error_msg, solution_msg?}; X-Request-Id always."""
 
@@ -51,11 +46,11 @@ class Error(ApiError):
         if "solution" in self.extra:
             body["solution_msg"] = self.extra["solution"]
         if self.code.startswith("APIG."):  # the API gateway's own errors carry the id
-            body["request_id"] = request_id(request, _new_request_id)
+            body["request_id"] = request_id(request, "hex")
         return body
 
     def response_headers(self, request: Request) -> dict[str, str]:
-        return {**self.headers, "X-Request-Id": request_id(request, _new_request_id)}
+        return {**self.headers, "X-Request-Id": request_id(request, "hex")}
 
 
 def error_for_status(request: Request, status: int) -> Error:
@@ -240,7 +235,7 @@ async def list_models(request: Request) -> JSONResponse:
     page = backend(request, NAME).list_models(path["workspace_id"], q)
     return JSONResponse(
         {"total": page.total, "models": page.items},
-        headers={"X-Request-Id": request_id(request, _new_request_id)},
+        headers={"X-Request-Id": request_id(request, "hex")},
     )
 
 

@@ -8,7 +8,6 @@ Where the docs are silent we follow docs/decisions.md (section "Alibaba PAI").
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,15 +37,11 @@ STATUS_CODES: dict[int, tuple[str, str]] = {
 }
 
 
-def _new_request_id() -> str:
-    return str(uuid.uuid4()).upper()
-
-
 class Error(ApiError):
     """Alibaba Cloud's ROA error body: {RequestId, HostId, Code, Message, Recommend}."""
 
     def body(self, request: Request) -> dict[str, Any]:
-        rid = request_id(request, _new_request_id)
+        rid = request_id(request, "UUID")
         return {
             "RequestId": rid,
             "HostId": request.headers.get("host", "aiworkspace.aliyuncs.com"),
@@ -59,7 +54,7 @@ class Error(ApiError):
         }
 
     def response_headers(self, request: Request) -> dict[str, str]:
-        return {**self.headers, "x-acs-request-id": request_id(request, _new_request_id)}
+        return {**self.headers, "x-acs-request-id": request_id(request, "UUID")}
 
 
 def error_for_status(request: Request, status: int) -> Error:
@@ -266,7 +261,7 @@ LIST_PARAMS = (
 
 
 def _reply(request: Request, body: dict[str, Any]) -> JSONResponse:
-    rid = request_id(request, _new_request_id)
+    rid = request_id(request, "UUID")
     return JSONResponse({"RequestId": rid, **body}, headers={"x-acs-request-id": rid})
 
 

@@ -1,0 +1,138 @@
+"""The request journal: what clients asked and what the mock answered, oldest first.
+
+A pure ASGI middleware (no body buffering) that records each vendor request once its
+response has started. Control-plane requests (/_mock/...) are not recorded. Secrets in
+the auth headers are masked; the parts a test wants to assert on (scheme, key id,
+signed headers) stay readable.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+AUTH_HEADERS = (
+    "authorization",
+    "x-api-key",
+    "x-auth-token",
+    "x-security-token",
+    "x-acs-security-token",
+    "x-acs-bearer-token",
+    "x-acs-accesskey-id",
+    "x-acs-date",
+    "x-acs-action",
+    "x-acs-version",
+    "x-sdk-date",
+    "x-project-id",
+    "x-dashscope-workspace",
+)
+SECRET_HEADERS = {
+    "x-api-key",
+    "x-auth-token",
+    "x-security-token",
+    "x-acs-security-token",
+    "x-acs-bearer-token",
+}
+
+
+def mask(secret: str) -> str:
+    """Enough of a secret to tell two apart, never enough to use it."""
+    return secret[:4] + "****" if len(secret) > 8 else "****"
+
+
+def mask_authorization(value: str) -> str:
+    value = re.sub(r"(Signature=)[^,\s]+", r"\1****", value)
+    value = re.sub(r"^(acs [^:]+:).+$", r"\1****", value)
+    return re.sub(r"^(Bearer )(\S+)", lambda m: m.group(1) + mask(m.group(2)), value)
+
+
+def auth_headers(headers: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1").lower()
+        if name not in AUTH_HEADERS:
+            continue
+        value = raw_value.decode("latin-1")
+        if name == "authorization":
+            value = mask_authorization(value)
+        elif name in SECRET_HEADERS:
+            value = mask(value)
+        found[name] = value
+    return found
+
+
+class Journal:
+    """A bounded, in-memory record of requests."""
+
+    def __init__(self, size: int) -> None:
+        self.entries: deque[dict[str, Any]] = deque(maxlen=size)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+    def list(self) -> list[dict[str, Any]]:
+        return list(self.entries)
+
+
+class JournalMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        journal: Journal,
+        describe: Callable[[Scope], tuple[str | None, str | None]],
+    ) -> None:
+        self.app = app
+        self.journal = journal
+        self.describe = describe  # scope -> (vendor, operation)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_mock"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            vendor, operation = self.describe(scope)
+            self.journal.entries.append(
+                {
+                    "time": datetime.now(UTC)
+                    .isoformat(timespec="milliseconds")
+                    .replace("+00:00", "Z"),
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "query": _query(scope.get("query_string", b"")),
+                    "headers": auth_headers(scope.get("headers", [])),
+                    "status": status,
+                    "vendor": vendor,
+                    "operation": operation,
+                    "request_id": scope.get("state", {}).get("request_id"),
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                }
+            )
+
+
+def _query(raw: bytes) -> dict[str, str | list[str]]:
+    values: dict[str, str | list[str]] = {}
+    for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if key not in values:
+            values[key] = value
+        else:
+            previous = values[key]
+            values[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+    return values

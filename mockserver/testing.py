@@ -1,0 +1,144 @@
+"""MockServer: the mock in a background thread, for scripts, unittest and pytest.
+
+with MockServer(seed=1) as server:
+    httpx.get(server.url + "/api/v1/deployments")
+    server.add("dashscope", "deployments", [...])
+    assert server.requests()[-1]["status"] == 200
+    server.reset()
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from mockserver.admin import reset_state
+from mockserver.app import create_app
+from mockserver.server import Server
+from mockserver.settings import Settings
+
+START_TIMEOUT = 30.0
+
+
+class MockServer:
+    """A live server on 127.0.0.1 and a free port, with handles on its state."""
+
+    def __init__(
+        self,
+        fixtures: str | Path | None = None,
+        seed: int | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        journal_size: int = 1000,
+        log_level: str = "warning",
+    ) -> None:
+        self.settings = Settings(
+            host=host,
+            port=port,
+            fixtures=Path(fixtures) if fixtures is not None else None,
+            log_level=log_level,
+            seed=seed,
+            journal_size=journal_size,
+        )
+        self.app: Starlette = create_app(self.settings)  # fixtures are checked here, not later
+        self._socket: socket.socket | None = None
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> MockServer:
+        if self._thread is not None:
+            raise RuntimeError("this MockServer is already running")
+        # Bind here, so the port is known before the server thread starts.
+        self._socket = socket.create_server((self.settings.host, self.settings.port))
+        config = uvicorn.Config(self.app, log_level=self.settings.log_level, lifespan="off")
+        self._server = Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name=f"mockserver:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the mock server did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; no thread or socket is left behind."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=START_TIMEOUT)
+            if self._thread.is_alive():
+                raise RuntimeError("the mock server thread did not stop")
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- where -----------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._socket is None:
+            raise RuntimeError("the mock server is not running")
+        return int(self._socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:54321 (vendor paths go after it)."""
+        return f"http://{self.settings.host}:{self.port}"
+
+    def url_for(self, path: str) -> str:
+        return self.url + (path if path.startswith("/") else "/" + path)
+
+    # --- state -----------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Records and random source back to how they were at start; an empty journal."""
+        reset_state(self.app)
+        self.app.state.journal.clear()
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The request journal, oldest first (as GET /_mock/requests)."""
+        return self.app.state.journal.list()  # type: ignore[no-any-return]
+
+    def clear_requests(self) -> None:
+        self.app.state.journal.clear()
+
+    def add(
+        self, vendor: str, collection: str, records: Sequence[dict[str, Any]] | dict[str, Any]
+    ) -> int:
+        """Add records validated like fixtures, all or none; raises FixtureError."""
+        batch = [records] if isinstance(records, dict) else list(records)
+        return int(self.app.state.store.add(vendor, collection, batch, source="add()"))
+
+    def data(self) -> dict[str, Any]:
+        """Every record by vendor and collection (as GET /_mock/data)."""
+        return dict(self.app.state.store.records)
