@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
+DREADNODE := dreadnode==2.0.52
 
 .PHONY: serve test lint fmt check routes clean
 
@@ -15,8 +16,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The test install also brings the vendors' SDKs (the sdk extra) and the Dreadnode SDK
+# without its ~1 GB of dependencies (see pyproject's sdk extra).
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,sdk]'
+	$(BIN)/python -m pip install --quiet --no-deps '$(DREADNODE)'
 	touch $@ $(VENV)/.installed
 
 serve: $(VENV)/.installed
