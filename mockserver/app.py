@@ -15,13 +15,14 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from mockserver import admin
+from mockserver.core.auth import MODES, AuthConfig
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Dataset, load_dir
 from mockserver.core.journal import Journal, JournalMiddleware
 from mockserver.core.params import ParamError
 from mockserver.core.schemas import bundled
 from mockserver.core.store import Store
-from mockserver.core.vendor import Vendor, vendor_for
+from mockserver.core.vendor import Endpoint, Operation, Vendor, vendor_for
 from mockserver.settings import Settings
 from mockserver.vendors import VENDORS
 
@@ -34,6 +35,20 @@ def load_fixtures(settings: Settings, vendors: Sequence[Vendor] = VENDORS) -> Da
     return load_dir(settings.fixtures_dir, collections, bundled())
 
 
+def check_auth(settings: Settings, vendors: Sequence[Vendor] = VENDORS) -> None:
+    """Refuse auth settings that cannot work (raises ValueError)."""
+    if settings.auth not in MODES:
+        raise ValueError(f"auth must be one of {', '.join(MODES)}, not {settings.auth!r}")
+    names = [v.name for v in vendors]
+    for credential in settings.credentials:
+        if credential.vendor not in names:
+            raise ValueError(
+                f"credential for unknown vendor {credential.vendor!r}; known: {', '.join(names)}"
+            )
+    if settings.auth == "verify" and not settings.credentials:
+        raise ValueError("auth 'verify' needs at least one credential VENDOR:KEY_ID:SECRET")
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -42,10 +57,11 @@ def create_app(
 ) -> Starlette:
     """The ASGI app serving every vendor; loads and validates the fixtures first."""
     settings = settings or Settings()
+    check_auth(settings, vendors)
     if dataset is None:
         dataset = load_fixtures(settings, vendors)
     routes = [
-        Route(op.path, op.endpoint, methods=[op.method], name=f"{v.name}.{op.name}")
+        Route(op.path, _guarded(v, op), methods=[op.method], name=f"{v.name}.{op.name}")
         for v in vendors
         for op in v.operations
     ]
@@ -67,18 +83,37 @@ def create_app(
     app.state.store = Store(vendors, dataset, bundled())
     app.state.journal = journal
     app.state.rng = random.Random(settings.seed)
+    app.state.auth = AuthConfig(settings.auth, settings.credentials)
     return app
+
+
+def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
+    """The operation's endpoint, behind the vendor's credential check when auth is on."""
+    authenticate = vendor.authenticate
+    endpoint = operation.endpoint
+    if authenticate is None:
+        return endpoint
+
+    async def guarded(request: Request) -> Response:
+        auth: AuthConfig = request.app.state.auth
+        if auth.mode != "off":
+            await authenticate(request, auth, operation.name)
+        return await endpoint(request)
+
+    guarded.__name__ = getattr(endpoint, "__name__", "endpoint")
+    return guarded
 
 
 def _describer(vendors: Sequence[Vendor]) -> Callable[[Scope], tuple[str | None, str | None]]:
     """scope -> (vendor, operation) for the journal, from the matched endpoint or the path."""
-    operations = {op.endpoint: (v.name, op.name) for v in vendors for op in v.operations}
 
     def describe(scope: Scope) -> tuple[str | None, str | None]:
-        found = operations.get(scope.get("endpoint"))  # type: ignore[arg-type]
-        if found is not None:
-            return found
         vendor = vendor_for(vendors, scope["path"])
+        route = scope.get("route")
+        name = getattr(route, "name", "") or ""
+        allowed = getattr(route, "methods", None) or ()
+        if vendor is not None and name.startswith(vendor.name + ".") and scope["method"] in allowed:
+            return vendor.name, name.split(".", 1)[1]
         return (vendor.name if vendor else None), None
 
     return describe

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver._version import __version__
+from mockserver.core.auth import MODES, credentials, load_credentials
 from mockserver.core.fixtures import FixtureError
 from mockserver.settings import Settings, data_dir
 
@@ -68,6 +69,27 @@ def _parser() -> argparse.ArgumentParser:
         default=1000,
         metavar="N",
         help="requests kept by GET /_mock/requests (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--auth",
+        choices=MODES,
+        default="off",
+        help="off: any or no credentials; check: each vendor's credential must be present "
+        "and well formed; verify: also checked against --credential keys, signatures "
+        "recomputed (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--credential",
+        action="append",
+        default=[],
+        metavar="VENDOR:KEY_ID:SECRET",
+        help="a test credential for --auth verify (repeatable), e.g. pai:LTAI-test:secret",
+    )
+    serve.add_argument(
+        "--credentials-file",
+        type=Path,
+        metavar="FILE",
+        help="YAML file with 'credentials: [{vendor, key_id, secret}, ...]'",
     )
     serve.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="log level (default: %(default)s)"
@@ -141,17 +163,27 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from mockserver.app import create_app, load_fixtures
+    from mockserver.app import check_auth, create_app, load_fixtures
     from mockserver.server import Server, log_config
 
-    settings = Settings(
-        host=args.host,
-        port=args.port,
-        fixtures=args.fixtures,
-        log_level=args.log_level,
-        seed=args.seed,
-        journal_size=args.journal_size,
-    )
+    try:
+        keys = credentials(args.credential)
+        if args.credentials_file is not None:
+            keys += load_credentials(args.credentials_file)
+        settings = Settings(
+            host=args.host,
+            port=args.port,
+            fixtures=args.fixtures,
+            log_level=args.log_level,
+            seed=args.seed,
+            journal_size=args.journal_size,
+            auth=args.auth,
+            credentials=keys,
+        )
+        check_auth(settings)
+    except (OSError, ValueError) as exc:
+        print(f"mockserver serve: error: {exc}", file=sys.stderr)
+        return 2
     logging.config.dictConfig(log_config(settings.log_level))
     try:
         dataset = load_fixtures(settings)
@@ -164,6 +196,9 @@ def _serve(args: argparse.Namespace) -> int:
         counts = ", ".join(f"{len(records)} {name}" for name, records in cols.items())
         log.info("loaded %s: %s", vendor, counts)
     log.info("fixtures from %s", settings.fixtures_dir)
+    if settings.auth != "off":
+        vendors = sorted({c.vendor for c in settings.credentials})
+        log.info("auth %s; test credentials for: %s", settings.auth, ", ".join(vendors) or "-")
     app = create_app(settings, dataset=dataset)
     config = uvicorn.Config(
         app,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from mockserver.core.auth import Credential
+
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -31,6 +33,8 @@ class Settings:
     log_level: str = "info"
     seed: int | None = None  # makes request ids (and anything random) repeat run to run
     journal_size: int = 1000  # requests remembered by GET /_mock/requests
+    auth: str = "off"  # off | check | verify
+    credentials: tuple[Credential, ...] = ()  # test keys for auth=verify
 
     @property
     def fixtures_dir(self) -> Path:

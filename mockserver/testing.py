@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,6 +22,8 @@ from starlette.applications import Starlette
 
 from mockserver.admin import reset_state
 from mockserver.app import create_app
+from mockserver.core.auth import Credential
+from mockserver.core.auth import credentials as parse_credentials
 from mockserver.server import Server
 from mockserver.settings import Settings
 
@@ -40,6 +42,8 @@ class MockServer:
         port: int = 0,
         journal_size: int = 1000,
         log_level: str = "warning",
+        auth: str = "off",
+        credentials: Iterable[str | Credential | Sequence[str]] = (),
     ) -> None:
         self.settings = Settings(
             host=host,
@@ -48,6 +52,8 @@ class MockServer:
             log_level=log_level,
             seed=seed,
             journal_size=journal_size,
+            auth=auth,
+            credentials=parse_credentials(credentials),
         )
         self.app: Starlette = create_app(self.settings)  # fixtures are checked here, not later
         self._socket: socket.socket | None = None

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver.core.auth import AuthConfig
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Record
 from mockserver.core.params import Param, ParamError
@@ -43,6 +44,8 @@ class Vendor:
     param_error: Callable[[Request, ParamError], ApiError]
     error_schema: str = ""
     docs: tuple[str, ...] = field(default=())
+    # checks the request's credentials (auth check/verify); raises the vendor's error
+    authenticate: Callable[[Request, AuthConfig, str], Awaitable[None]] | None = None
 
     def owns(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from mockserver.core import listing
+from mockserver.core.auth import AuthConfig
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.params import Param, ParamError, parse
@@ -156,6 +157,17 @@ async def list_deployments(request: Request) -> JSONResponse:
     return JSONResponse({"request_id": request_id(request, "uuid"), "output": output})
 
 
+# --- 3b. credentials (auth check / verify) --------------------------------------------
+
+
+async def authenticate(request: Request, config: AuthConfig, operation: str) -> None:
+    """`Authorization: Bearer <API key>`; in verify mode the key must be a configured one."""
+    value = request.headers.get("authorization", "")
+    key = value[7:].strip() if value.startswith("Bearer ") else ""
+    if not key or (config.mode == "verify" and key not in config.secrets(NAME)):
+        raise Error(401, "InvalidApiKey", "Invalid API-key provided.")
+
+
 # --- 4. routes -------------------------------------------------------------------------
 
 VENDOR = Vendor(
@@ -178,4 +190,5 @@ VENDOR = Vendor(
     error=error_for_status,
     param_error=param_error,
     error_schema="dashscope/error",
+    authenticate=authenticate,
 )

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from mockserver.core.auth import AuthConfig
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.params import Param, ParamError, parse_path
@@ -181,10 +182,22 @@ PATH_PARAMS = (
 
 
 async def list_model_versions(request: Request) -> JSONResponse:
-    # Either Authorization: Bearer <token> (the docs) or X-API-Key (the SDK) is accepted;
-    # `--auth` decides whether one is required.
     path = parse_path(request.path_params, PATH_PARAMS)
     return JSONResponse(backend(request, NAME).list_versions(path["org"], path["name"]))
+
+
+# --- 3b. credentials (auth check / verify) --------------------------------------------
+
+
+async def authenticate(request: Request, config: AuthConfig, operation: str) -> None:
+    """`Authorization: Bearer <token>` (the docs) or `X-API-Key: <key>` (the SDK)."""
+    value = request.headers.get("authorization", "")
+    token = value[7:].strip() if value.startswith("Bearer ") else ""
+    key = request.headers.get("x-api-key", "").strip()
+    given = [t for t in (token, key) if t]
+    accepted = config.secrets(NAME)
+    if not given or (config.mode == "verify" and not any(t in accepted for t in given)):
+        raise Error(401, "authentication_error", "Authentication failed")
 
 
 # --- 4. routes -------------------------------------------------------------------------
@@ -209,4 +222,5 @@ VENDOR = Vendor(
     error=error_for_status,
     param_error=param_error,
     error_schema="dreadnode/error",
+    authenticate=authenticate,
 )

@@ -1,0 +1,239 @@
+"""`--auth verify`: requests signed by the vendors' own signers pass with the configured
+secret and fail, in the vendor's envelope, when anything signed is changed."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from urllib.parse import quote
+
+import httpx
+import pytest
+from alibabacloud_aiworkspace20210204 import models as m
+from alibabacloud_aiworkspace20210204.client import Client
+from alibabacloud_tea_openapi.exceptions import ClientException
+from alibabacloud_tea_openapi.utils import Utils
+from alibabacloud_tea_openapi.utils_models import Config
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+from huaweicloudsdkcore.sdk_request import SdkRequest
+from huaweicloudsdkcore.signer.signer import Signer
+from huaweicloudsdkdataartsfabric.v1 import DataArtsFabricClient, ListModelsRequest
+
+from mockserver import MockServer
+from mockserver.core.schemas import Schemas
+from tests.conftest import assert_valid
+
+pytestmark = pytest.mark.mockserver(
+    auth="verify",
+    credentials=["pai:LTAI-test:pai-secret", "huawei:HW-AK:hw-secret"],
+)
+MODEL = "model-rbvg5wzljz****ks92"
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+# --- Alibaba PAI: ACS3-HMAC-SHA256 -----------------------------------------------------
+
+
+def pai_client(server: MockServer, key: str = "LTAI-test", secret: str = "pai-secret") -> Client:
+    return Client(
+        Config(
+            access_key_id=key,
+            access_key_secret=secret,
+            region_id="cn-hangzhou",
+            endpoint=f"127.0.0.1:{server.port}",
+            protocol="http",
+        )
+    )
+
+
+def test_pai_sdk_signed_request_passes(mockserver: MockServer) -> None:
+    client = pai_client(mockserver)
+    assert client.get_model(MODEL, m.GetModelRequest()).body.model_id == MODEL
+    body = client.list_model_versions(
+        MODEL, m.ListModelVersionsRequest(page_size=2, order="DESC", label="k1")
+    ).body
+    assert body.total_count == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "secret", "status", "code"),
+    [
+        ("LTAI-test", "wrong-secret", 400, "SignatureDoesNotMatch"),
+        ("LTAI-unknown", "pai-secret", 404, "InvalidAccessKeyId.NotFound"),
+    ],
+)
+def test_pai_sdk_with_wrong_credentials(
+    mockserver: MockServer, key: str, secret: str, status: int, code: str
+) -> None:
+    with pytest.raises(ClientException) as info:
+        pai_client(mockserver, key, secret).get_model(MODEL, m.GetModelRequest())
+    assert (info.value.status_code, info.value.code) == (status, code)
+
+
+def pai_request(
+    server: MockServer, query: dict[str, str], *, date: datetime | None = None
+) -> tuple[str, dict[str, str]]:
+    """Path and headers signed by the SDK's own signer (tea-openapi Utils.get_authorization)."""
+    pathname = f"/api/v1/models/{quote(MODEL, safe='~')}/versions"
+    headers = {
+        "host": f"127.0.0.1:{server.port}",
+        "x-acs-version": "2021-02-04",
+        "x-acs-action": "ListModelVersions",
+        "x-acs-date": (date or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "x-acs-signature-nonce": uuid.uuid4().hex,
+        "x-acs-content-sha256": EMPTY_SHA256,
+        "accept": "application/json",
+    }
+    request = SimpleNamespace(method="GET", pathname=pathname, query=query, headers=headers)
+    headers["Authorization"] = Utils.get_authorization(
+        request, "ACS3-HMAC-SHA256", EMPTY_SHA256, "LTAI-test", "pai-secret"
+    )
+    return pathname, headers
+
+
+def send(
+    server: MockServer, path: str, query: dict[str, str], headers: dict[str, str]
+) -> httpx.Response:
+    return httpx.get(server.url + path, params=query, headers=headers)
+
+
+def test_pai_signer_baseline_passes(mockserver: MockServer) -> None:
+    path, headers = pai_request(mockserver, {"PageSize": "2"})
+    assert send(mockserver, path, {"PageSize": "2"}, headers).status_code == 200
+
+
+def test_pai_tampered_query(mockserver: MockServer, schemas: Schemas) -> None:
+    path, headers = pai_request(mockserver, {"PageSize": "2"})
+    response = send(mockserver, path, {"PageSize": "3"}, headers)
+    assert response.status_code == 400
+    assert_valid(schemas, "pai/error", response.json())
+    assert response.json()["Code"] == "SignatureDoesNotMatch"
+
+
+def test_pai_missing_signed_header(mockserver: MockServer) -> None:
+    path, headers = pai_request(mockserver, {})
+    del headers["accept"]  # signed, then not sent
+    response = send(mockserver, path, {}, headers)
+    assert (response.status_code, response.json()["Code"]) == (400, "SignatureDoesNotMatch")
+
+
+def test_pai_date_outside_the_window(mockserver: MockServer) -> None:
+    path, headers = pai_request(mockserver, {}, date=datetime.now(UTC) - timedelta(minutes=20))
+    response = send(mockserver, path, {}, headers)
+    assert (response.status_code, response.json()["Code"]) == (400, "InvalidTimeStamp.Expired")
+
+
+def test_pai_replayed_nonce(mockserver: MockServer) -> None:
+    path, headers = pai_request(mockserver, {})
+    assert send(mockserver, path, {}, headers).status_code == 200
+    response = send(mockserver, path, {}, headers)
+    assert (response.status_code, response.json()["Code"]) == (400, "SignatureNonceUsed")
+
+
+# --- Huawei: SDK-HMAC-SHA256 -----------------------------------------------------------
+
+
+@pytest.fixture
+def huawei(mockserver: MockServer) -> Iterator[DataArtsFabricClient]:
+    client = (
+        DataArtsFabricClient.new_builder()
+        .with_credentials(BasicCredentials("HW-AK", "hw-secret", "project"))
+        .with_endpoints([mockserver.url])
+        .build()
+    )
+    yield client
+    client.get_http_client().close()
+
+
+def test_huawei_sdk_signed_request_passes(huawei: DataArtsFabricClient) -> None:
+    response = huawei.list_models(
+        ListModelsRequest(workspace_id="default", limit=2, name="LLama", sort_by="NAME")
+    )
+    assert response.total == 2
+
+
+def test_huawei_sdk_with_wrong_secret(mockserver: MockServer) -> None:
+    client = (
+        DataArtsFabricClient.new_builder()
+        .with_credentials(BasicCredentials("HW-AK", "not-it", "project"))
+        .with_endpoints([mockserver.url])
+        .build()
+    )
+    try:
+        with pytest.raises(ClientRequestException) as info:
+            client.list_models(ListModelsRequest(workspace_id="default"))
+    finally:
+        client.get_http_client().close()
+    assert (info.value.status_code, info.value.error_code) == (401, "APIG.0301")
+    assert "verify aksk signature fail" in info.value.error_msg
+
+
+def huawei_request(
+    server: MockServer,
+    query: list[tuple[str, str]],
+    *,
+    key: str = "HW-AK",
+    date: datetime | None = None,
+) -> dict[str, str]:
+    """Headers signed by the SDK's own Signer."""
+    headers = {"Content-Type": "application/json", "X-Project-Id": "project"}
+    if date is not None:
+        headers["X-Sdk-Date"] = date.strftime("%Y%m%dT%H%M%SZ")
+    request = SdkRequest(
+        method="GET",
+        schema="http",
+        host=f"127.0.0.1:{server.port}",
+        resource_path="/v1/workspaces/default/models",
+        query_params=list(query),
+        header_params=headers,
+        body="",
+    )
+    signed = Signer(BasicCredentials(key, "hw-secret", "project")).sign(request)
+    return dict(signed.header_params)
+
+
+def send_huawei(
+    server: MockServer, query: list[tuple[str, str]], headers: dict[str, str]
+) -> httpx.Response:
+    return httpx.get(server.url + "/v1/workspaces/default/models", params=query, headers=headers)
+
+
+def test_huawei_signer_baseline_passes(mockserver: MockServer) -> None:
+    headers = huawei_request(mockserver, [("limit", "2")])
+    assert send_huawei(mockserver, [("limit", "2")], headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("case", "detail"),
+    [
+        ("tampered query", "verify aksk signature fail"),
+        ("missing signed header", "verify aksk signature fail"),
+        ("stale date", "more than 15 minutes"),
+        ("unknown key", "does not exist"),
+    ],
+)
+def test_huawei_broken_signatures(
+    mockserver: MockServer, schemas: Schemas, case: str, detail: str
+) -> None:
+    query = [("limit", "2")]
+    if case == "stale date":
+        headers = huawei_request(mockserver, query, date=datetime.now(UTC) - timedelta(minutes=16))
+    elif case == "unknown key":
+        headers = huawei_request(mockserver, query, key="HW-OTHER")
+    else:
+        headers = huawei_request(mockserver, query)
+    if case == "tampered query":
+        query = [("limit", "3")]
+    if case == "missing signed header":
+        del headers["X-Project-Id"]
+    response = send_huawei(mockserver, query, headers)
+    assert response.status_code == 401
+    body = response.json()
+    assert_valid(schemas, "huawei/error", body)
+    assert body["error_code"] == "APIG.0301"
+    assert detail in body["error_msg"]
+    assert response.headers["x-request-id"]
