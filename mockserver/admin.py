@@ -11,6 +11,7 @@ POST   /_mock/data/{vendor}/{collection}   add records (one object or a list), a
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver._version import __version__
+from mockserver.core.faults import FaultSpecError
 from mockserver.core.fixtures import FixtureError
 
 
@@ -31,9 +33,10 @@ async def health(request: Request) -> JSONResponse:
 
 
 def reset_state(app: Any) -> None:
-    """Records and the random source back to how they were at start."""
+    """Records, fault rules, rate limits and the random source back to how they were at start."""
     app.state.store.reset()
     app.state.rng.seed(app.state.settings.seed)
+    app.state.faults.reset()
 
 
 async def reset(request: Request) -> JSONResponse:
@@ -77,6 +80,29 @@ async def add_data(request: Request) -> JSONResponse:
     )
 
 
+async def faults(request: Request) -> JSONResponse:
+    return JSONResponse({"faults": request.app.state.faults.listing()})
+
+
+async def add_fault(request: Request) -> JSONResponse:
+    try:
+        spec = json.loads(await request.body())
+    except ValueError as exc:
+        return _error(400, "InvalidJSON", f"the body is not JSON: {exc}")
+    if not isinstance(spec, dict):
+        return _error(400, "InvalidFault", "a fault rule is a JSON object")
+    try:
+        rule = request.app.state.faults.add(spec)
+    except FaultSpecError as exc:
+        return _error(400, "InvalidFault", str(exc))
+    return JSONResponse(asdict(rule), status_code=201)
+
+
+async def clear_faults(request: Request) -> Response:
+    request.app.state.faults.clear()
+    return Response(status_code=204)
+
+
 routes = [
     Route("/_mock/health", health, methods=["GET"], name="mock.health"),
     Route("/_mock/reset", reset, methods=["POST"], name="mock.reset"),
@@ -84,4 +110,7 @@ routes = [
     Route("/_mock/requests", clear_requests, methods=["DELETE"], name="mock.clear_requests"),
     Route("/_mock/data", data, methods=["GET"], name="mock.data"),
     Route("/_mock/data/{vendor}/{collection}", add_data, methods=["POST"], name="mock.add_data"),
+    Route("/_mock/faults", faults, methods=["GET"], name="mock.faults"),
+    Route("/_mock/faults", add_fault, methods=["POST"], name="mock.add_fault"),
+    Route("/_mock/faults", clear_faults, methods=["DELETE"], name="mock.clear_faults"),
 ]

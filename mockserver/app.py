@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import random
+import re
 from collections.abc import Callable, Sequence
 
 from starlette.applications import Starlette
@@ -17,6 +20,7 @@ from starlette.types import Scope
 from mockserver import admin
 from mockserver.core.auth import MODES, AuthConfig
 from mockserver.core.errors import ApiError
+from mockserver.core.faults import Fault, Faults, FaultSpecError
 from mockserver.core.fixtures import Dataset, load_dir
 from mockserver.core.journal import Journal, JournalMiddleware
 from mockserver.core.params import ParamError
@@ -84,24 +88,77 @@ def create_app(
     app.state.journal = journal
     app.state.rng = random.Random(settings.seed)
     app.state.auth = AuthConfig(settings.auth, settings.credentials)
+    app.state.faults = Faults(
+        statuses={v.name: v.statuses for v in vendors},
+        operations={v.name: tuple(op.name for op in v.operations) for v in vendors},
+        seed=settings.seed,
+        initial=settings.faults,
+        rate_limits=dict(settings.rate_limits),
+    )
     return app
 
 
 def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
-    """The operation's endpoint, behind the vendor's credential check when auth is on."""
-    authenticate = vendor.authenticate
+    """The operation's endpoint behind injected faults, rate limits and the auth check."""
     endpoint = operation.endpoint
-    if authenticate is None:
-        return endpoint
 
     async def guarded(request: Request) -> Response:
+        fault = _fault_for(vendor, operation, request)
+        if fault is not None:
+            request.scope.setdefault("state", {})["fault"] = fault.describe()
+            if fault.delay_ms:
+                await asyncio.sleep(fault.delay_ms / 1000)
+            if fault.status is not None:
+                raise _fault_error(vendor, request, fault)
         auth: AuthConfig = request.app.state.auth
-        if auth.mode != "off":
-            await authenticate(request, auth, operation.name)
+        if auth.mode != "off" and vendor.authenticate is not None:
+            await vendor.authenticate(request, auth, operation.name)
         return await endpoint(request)
 
     guarded.__name__ = getattr(endpoint, "__name__", "endpoint")
     return guarded
+
+
+def _fault_for(vendor: Vendor, operation: Operation, request: Request) -> Fault | None:
+    faults: Faults = request.app.state.faults
+    try:
+        fault = faults.from_headers(vendor.name, request.headers)
+    except FaultSpecError as exc:
+        error = vendor.error(request, 400)
+        error.message = f"The mock cannot apply this directive: {exc}."
+        raise error from None
+    if fault is None:
+        fault = faults.from_rules(vendor.name, operation.name, request.url.path)
+    if fault is None:
+        fault = faults.from_rate_limit(vendor.name, _client(request))
+    return fault
+
+
+def _fault_error(vendor: Vendor, request: Request, fault: Fault) -> ApiError:
+    """The vendor's error for an injected status; a 429 carries the vendor's retry hints."""
+    assert fault.status is not None
+    error = vendor.error(request, fault.status)
+    if fault.status == 429:
+        wait_ms = fault.retry_after_ms or 1000
+        error.headers["Retry-After"] = str(math.ceil(wait_ms / 1000))
+        if vendor.retry_after_header:
+            error.headers[vendor.retry_after_header] = str(wait_ms)
+    return error
+
+
+CREDENTIAL_ID = re.compile(r"(?:Credential|Access)=([^,\s]+)")
+
+
+def _client(request: Request) -> str:
+    """Who a rate limit counts against: the credential's key id or value, else the address."""
+    authorization = request.headers.get("authorization")
+    if authorization:
+        found = CREDENTIAL_ID.search(authorization)
+        return found.group(1) if found else authorization
+    for name in ("x-api-key", "x-auth-token"):
+        if request.headers.get(name):
+            return request.headers[name]
+    return request.client.host if request.client else "-"
 
 
 def _describer(vendors: Sequence[Vendor]) -> Callable[[Scope], tuple[str | None, str | None]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from mockserver._version import __version__
 from mockserver.core.auth import MODES, credentials, load_credentials
+from mockserver.core.faults import rate_limits
 from mockserver.core.fixtures import FixtureError
 from mockserver.settings import Settings, data_dir
 
@@ -90,6 +91,14 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="YAML file with 'credentials: [{vendor, key_id, secret}, ...]'",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        action="append",
+        default=[],
+        metavar="VENDOR=N/s",
+        help="a token bucket per credential (or client address): N requests a second, "
+        "bursts of N; over it the vendor's 429 (repeatable), e.g. pai=5/s",
     )
     serve.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="log level (default: %(default)s)"
@@ -179,6 +188,7 @@ def _serve(args: argparse.Namespace) -> int:
             journal_size=args.journal_size,
             auth=args.auth,
             credentials=keys,
+            rate_limits=tuple(rate_limits(args.rate_limit).items()),
         )
         check_auth(settings)
     except (OSError, ValueError) as exc:
@@ -199,7 +209,11 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.auth != "off":
         vendors = sorted({c.vendor for c in settings.credentials})
         log.info("auth %s; test credentials for: %s", settings.auth, ", ".join(vendors) or "-")
-    app = create_app(settings, dataset=dataset)
+    try:
+        app = create_app(settings, dataset=dataset)
+    except ValueError as exc:
+        print(f"mockserver serve: error: {exc}", file=sys.stderr)
+        return 2
     config = uvicorn.Config(
         app,
         host=settings.host,

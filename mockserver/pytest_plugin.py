@@ -28,8 +28,9 @@ MARKER = "mockserver"
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockserver(fixtures=None, seed=None, journal_size=1000, auth='off', credentials=()): "
-        "give this test a mock server of its own, started with these MockServer settings",
+        "mockserver(fixtures=None, seed=None, journal_size=1000, auth='off', credentials=(), "
+        "faults=(), rate_limits={}): give this test a mock server of its own, started with "
+        "these MockServer settings",
     )
 
 

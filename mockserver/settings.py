@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mockserver.core.auth import Credential
 
@@ -35,6 +36,8 @@ class Settings:
     journal_size: int = 1000  # requests remembered by GET /_mock/requests
     auth: str = "off"  # off | check | verify
     credentials: tuple[Credential, ...] = ()  # test keys for auth=verify
+    faults: tuple[dict[str, Any], ...] = ()  # fault rules active from the start
+    rate_limits: tuple[tuple[str, float], ...] = ()  # (vendor, requests per second)
 
     @property
     def fixtures_dir(self) -> Path:

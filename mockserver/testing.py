@@ -12,7 +12,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,6 +25,7 @@ from mockserver.admin import reset_state
 from mockserver.app import create_app
 from mockserver.core.auth import Credential
 from mockserver.core.auth import credentials as parse_credentials
+from mockserver.core.faults import rate_limits as parse_rate_limits
 from mockserver.server import Server
 from mockserver.settings import Settings
 
@@ -44,6 +46,8 @@ class MockServer:
         log_level: str = "warning",
         auth: str = "off",
         credentials: Iterable[str | Credential | Sequence[str]] = (),
+        faults: Iterable[Mapping[str, Any]] = (),
+        rate_limits: Mapping[str, float] | Iterable[str] = (),
     ) -> None:
         self.settings = Settings(
             host=host,
@@ -54,6 +58,8 @@ class MockServer:
             journal_size=journal_size,
             auth=auth,
             credentials=parse_credentials(credentials),
+            faults=tuple(dict(f) for f in faults),
+            rate_limits=tuple(parse_rate_limits(rate_limits).items()),
         )
         self.app: Starlette = create_app(self.settings)  # fixtures are checked here, not later
         self._socket: socket.socket | None = None
@@ -144,6 +150,18 @@ class MockServer:
         """Add records validated like fixtures, all or none; raises FixtureError."""
         batch = [records] if isinstance(records, dict) else list(records)
         return int(self.app.state.store.add(vendor, collection, batch, source="add()"))
+
+    def fault(self, **rule: Any) -> dict[str, Any]:
+        """Add a fault rule: vendor, operation, path (glob), status, delay_ms, times,
+        probability (any subset). Returns the rule with its id; raises FaultSpecError."""
+        return asdict(self.app.state.faults.add(rule))
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The live fault rules, with their remaining counts (as GET /_mock/faults)."""
+        return self.app.state.faults.listing()  # type: ignore[no-any-return]
+
+    def clear_faults(self) -> None:
+        self.app.state.faults.clear()
 
     def data(self) -> dict[str, Any]:
         """Every record by vendor and collection (as GET /_mock/data)."""

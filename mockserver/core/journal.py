@@ -122,6 +122,7 @@ class JournalMiddleware:
                     "vendor": vendor,
                     "operation": operation,
                     "request_id": scope.get("state", {}).get("request_id"),
+                    "fault": scope.get("state", {}).get("fault"),
                     "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 }
             )

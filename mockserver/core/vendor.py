@@ -46,6 +46,8 @@ class Vendor:
     docs: tuple[str, ...] = field(default=())
     # checks the request's credentials (auth check/verify); raises the vendor's error
     authenticate: Callable[[Request, AuthConfig, str], Awaitable[None]] | None = None
+    statuses: tuple[int, ...] = ()  # the error statuses it answers (for fault injection)
+    retry_after_header: str | None = None  # its own retry hint beside Retry-After, in ms
 
     def owns(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)

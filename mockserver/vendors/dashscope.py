@@ -191,4 +191,5 @@ VENDOR = Vendor(
     param_error=param_error,
     error_schema="dashscope/error",
     authenticate=authenticate,
+    statuses=tuple(STATUS_CODES),
 )

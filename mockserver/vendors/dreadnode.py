@@ -223,4 +223,5 @@ VENDOR = Vendor(
     param_error=param_error,
     error_schema="dreadnode/error",
     authenticate=authenticate,
+    statuses=tuple(STATUS_TYPES),
 )

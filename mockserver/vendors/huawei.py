@@ -44,9 +44,13 @@ APIG_NOT_FOUND = "The API does not exist or has not been published in the enviro
 STATUS_CODES: dict[int, tuple[str, str]] = {
     400: ("common.01000001", "failed to read http request, please check your input, code: 400"),
     401: ("APIG.1002", "Incorrect token or token resolution failed"),
+    403: ("403", "X-Auth-Token is invalid in the request"),  # the gateway's own shape
     404: ("APIG.0101", APIG_NOT_FOUND),
     408: ("common.00000408", "timeout exception occurred"),
+    429: ("APIG.0308", "The throttling threshold has been reached"),
     500: ("common.00000500", "internal error"),
+    502: ("APIG.0201", "Backend unavailable"),
+    504: ("APIG.0202", "Backend timeout"),
 }
 
 
@@ -54,7 +58,16 @@ class Error(ApiError):
     """DataArts Fabric's body {error_code, error_msg, solution_msg?}; X-Request-Id always."""
 
     def body(self, request: Request) -> dict[str, Any]:
-        body = {"error_code": self.code, "error_msg": self.message}
+        if self.status == 403:
+            # the documented 403 comes from the gateway, in its own nested shape
+            nested = {"code": "403", "message": self.message, "title": "Forbidden"}
+            return {
+                "error": nested,
+                "error_code": 403,
+                "error_msg": self.message,
+                "title": "Forbidden",
+            }
+        body: dict[str, Any] = {"error_code": self.code, "error_msg": self.message}
         if "solution" in self.extra:
             body["solution_msg"] = self.extra["solution"]
         if self.code.startswith("APIG."):  # the API gateway's own errors carry the id
@@ -349,4 +362,5 @@ VENDOR = Vendor(
     param_error=param_error,
     error_schema="huawei/error",
     authenticate=authenticate,
+    statuses=tuple(STATUS_CODES),
 )

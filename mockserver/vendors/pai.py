@@ -39,10 +39,12 @@ NAME = "pai"
 
 STATUS_CODES: dict[int, tuple[str, str]] = {
     400: ("InvalidParameter", "The specified parameter is not valid."),
+    403: ("Forbidden.RAM", "User not authorized to operate on the specified resource."),
     404: (
         "InvalidAction.NotFound",
         "Specified api is not found, please check your url and method.",
     ),
+    429: ("Throttling.User", "Request was denied due to user flow control."),
     500: ("InternalError", "The request processing has failed due to some unknown error."),
     503: ("ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
 }
@@ -434,4 +436,6 @@ VENDOR = Vendor(
     param_error=param_error,
     error_schema="pai/error",
     authenticate=authenticate,
+    statuses=tuple(STATUS_CODES),
+    retry_after_header="x-acs-retry-after",
 )

@@ -1,0 +1,225 @@
+"""Fault injection and rate limits: the service misbehaving, on purpose, repeatably.
+
+Three sources, checked in this order for each request to an emulated operation:
+  1. the request's own directives, `X-Mock-Status` and `X-Mock-Delay-Ms`;
+  2. rules added through `POST /_mock/faults` (or `MockServer.fault`, the pytest marker);
+  3. rate limits, a token bucket per vendor and credential (or client address).
+Whatever fires is answered by the vendor in its own envelope and noted in the journal.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import random
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MAX_DELAY_MS = 60_000
+RULE_FIELDS = ("vendor", "operation", "path", "status", "delay_ms", "times", "probability")
+
+
+class FaultSpecError(ValueError):
+    """A fault rule or directive that cannot be applied; the message says why."""
+
+
+@dataclass
+class Rule:
+    id: int
+    vendor: str | None = None
+    operation: str | None = None
+    path: str | None = None  # a glob over the request path, e.g. /api/v1/models/*
+    status: int | None = None
+    delay_ms: int = 0
+    times: int | None = None  # matching requests left before the rule retires; None: no end
+    probability: float = 1.0
+
+    def matches(self, vendor: str, operation: str, path: str) -> bool:
+        return (
+            self.vendor in (None, vendor)
+            and self.operation in (None, operation)
+            and (self.path is None or fnmatch.fnmatchcase(path, self.path))
+        )
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What to do to one request."""
+
+    source: str  # header | rule | rate-limit
+    status: int | None = None
+    delay_ms: int = 0
+    rule: int | None = None
+    retry_after_ms: int | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def _int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise FaultSpecError(f"{name} must be an integer")
+    try:
+        number = int(value)
+    except ValueError:
+        raise FaultSpecError(f"{name} must be an integer, not {value!r}") from None
+    if number < low or (high is not None and number > high):
+        bound = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise FaultSpecError(f"{name} must be {bound}, not {number}")
+    return number
+
+
+@dataclass
+class Faults:
+    """The fault rules and rate-limit buckets of one app."""
+
+    statuses: Mapping[str, tuple[int, ...]]  # vendor -> statuses it can answer
+    operations: Mapping[str, tuple[str, ...]]  # vendor -> operation names
+    seed: int | None = None
+    initial: tuple[Mapping[str, Any], ...] = ()
+    rate_limits: Mapping[str, float] = field(default_factory=dict)  # vendor -> requests/s
+    rules: list[Rule] = field(default_factory=list)
+    _buckets: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    _next_id: int = 1
+
+    def __post_init__(self) -> None:
+        for vendor, rate in self.rate_limits.items():
+            if vendor not in self.statuses:
+                raise FaultSpecError(f"rate limit for unknown vendor {vendor!r}")
+            if not rate > 0:
+                raise FaultSpecError(f"the rate limit of {vendor} must be above 0")
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the rules given at start, a fresh random source, full buckets."""
+        self.rng = random.Random(self.seed)
+        self.rules = []
+        self._buckets.clear()
+        self._next_id = 1
+        for spec in self.initial:
+            self.add(spec)
+
+    # --- rules ---------------------------------------------------------------------
+
+    def add(self, spec: Mapping[str, Any]) -> Rule:
+        unknown = sorted(set(spec) - set(RULE_FIELDS))
+        if unknown:
+            raise FaultSpecError(
+                f"unknown field(s) {', '.join(unknown)}; a rule takes {', '.join(RULE_FIELDS)}"
+            )
+        vendor = spec.get("vendor")
+        if vendor is not None and vendor not in self.statuses:
+            raise FaultSpecError(f"unknown vendor {vendor!r}; known: {', '.join(self.statuses)}")
+        vendors = [vendor] if vendor else list(self.statuses)
+        operation = spec.get("operation")
+        if operation is not None and not any(operation in self.operations[v] for v in vendors):
+            known = sorted({op for v in vendors for op in self.operations[v]})
+            raise FaultSpecError(f"unknown operation {operation!r}; known: {', '.join(known)}")
+        path = spec.get("path")
+        if path is not None and (not isinstance(path, str) or not path.startswith("/")):
+            raise FaultSpecError("path must be a glob starting with '/', e.g. /api/v1/models/*")
+        status = spec.get("status")
+        if status is not None:
+            status = _int("status", status, 400, 599)
+            refusing = [v for v in vendors if status not in self.statuses[v]]
+            if refusing:
+                raise FaultSpecError(
+                    f"status {status} is not one {refusing[0]} answers; it "
+                    f"answers {', '.join(map(str, self.statuses[refusing[0]]))}"
+                )
+        delay = _int("delay_ms", spec.get("delay_ms", 0), 0, MAX_DELAY_MS)
+        times = spec.get("times")
+        if times is not None:
+            times = _int("times", times, 1)
+        probability = spec.get("probability", 1.0)
+        if (
+            isinstance(probability, bool)
+            or not isinstance(probability, int | float)
+            or not (0 <= probability <= 1)
+        ):
+            raise FaultSpecError("probability must be a number from 0 to 1")
+        if status is None and delay == 0:
+            raise FaultSpecError("a rule needs a status, a delay_ms, or both")
+        rule = Rule(
+            self._next_id, vendor, operation, path, status, delay, times, float(probability)
+        )
+        self._next_id += 1
+        self.rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        self.rules.clear()
+
+    def listing(self) -> list[dict[str, Any]]:
+        return [asdict(rule) for rule in self.rules]
+
+    def from_rules(self, vendor: str, operation: str, path: str) -> Fault | None:
+        """The first live rule that matches and fires; retires rules whose count ran out."""
+        for rule in list(self.rules):
+            if not rule.matches(vendor, operation, path):
+                continue
+            if rule.times is not None:
+                rule.times -= 1
+                if rule.times == 0:
+                    self.rules.remove(rule)
+            if rule.probability >= 1 or self.rng.random() < rule.probability:
+                return Fault("rule", rule.status, rule.delay_ms, rule.id)
+        return None
+
+    # --- directives ----------------------------------------------------------------
+
+    def from_headers(self, vendor: str, headers: Mapping[str, str]) -> Fault | None:
+        raw_status = headers.get("x-mock-status")
+        raw_delay = headers.get("x-mock-delay-ms")
+        if raw_status is None and raw_delay is None:
+            return None
+        status = None
+        if raw_status is not None:
+            status = _int("X-Mock-Status", raw_status.strip(), 400, 599)
+            if status not in self.statuses[vendor]:
+                raise FaultSpecError(
+                    f"X-Mock-Status {status} is not one {vendor} answers; it "
+                    f"answers {', '.join(map(str, self.statuses[vendor]))}"
+                )
+        delay = 0
+        if raw_delay is not None:
+            delay = _int("X-Mock-Delay-Ms", raw_delay.strip(), 0, MAX_DELAY_MS)
+        return Fault("header", status, delay)
+
+    # --- rate limits ---------------------------------------------------------------
+
+    def from_rate_limit(self, vendor: str, client: str) -> Fault | None:
+        """A token bucket of `rate` tokens refilled each second, per vendor and client."""
+        rate = self.rate_limits.get(vendor)
+        if rate is None:
+            return None
+        now = time.monotonic()
+        tokens, last = self._buckets.get((vendor, client), (rate, now))
+        tokens = min(rate, tokens + (now - last) * rate)
+        if tokens >= 1:
+            self._buckets[(vendor, client)] = (tokens - 1, now)
+            return None
+        self._buckets[(vendor, client)] = (tokens, now)
+        wait_ms = max(1, math.ceil((1 - tokens) / rate * 1000))
+        return Fault("rate-limit", 429, 0, retry_after_ms=wait_ms)
+
+
+def parse_rate_limit(text: str) -> tuple[str, float]:
+    """`VENDOR=N/s` (or `VENDOR=N`) -> (vendor, N)."""
+    vendor, _, rate = text.partition("=")
+    rate = rate.strip().removesuffix("/s")
+    try:
+        value = float(rate)
+    except ValueError:
+        value = 0
+    if not vendor or not value > 0:
+        raise FaultSpecError(f"a rate limit is VENDOR=N/s with N above 0, not {text!r}")
+    return vendor.strip(), value
+
+
+def rate_limits(items: Iterable[str] | Mapping[str, float]) -> dict[str, float]:
+    if isinstance(items, Mapping):
+        return {str(k): float(v) for k, v in items.items()}
+    return dict(parse_rate_limit(item) for item in items)

@@ -1,0 +1,227 @@
+"""Faults, latency and rate limits, each in the vendor's own envelope."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver import MockServer, Settings, create_app
+from mockserver.core.faults import FaultSpecError
+from mockserver.core.schemas import Schemas
+from mockserver.vendors import VENDORS
+from tests.conftest import assert_valid
+
+URLS = {
+    "pai": "/api/v1/models/model-rbvg5wzljz****ks92/versions",
+    "huawei": "/v1/workspaces/default/models",
+    "dreadnode": "/api/v1/org/example/models/example/versions",
+    "dashscope": "/api/v1/deployments",
+}
+BY_NAME = {v.name: v for v in VENDORS}
+# the codes the issue names, per vendor and status
+EXPECTED = {
+    ("huawei", 408): "common.00000408",
+    ("huawei", 500): "common.00000500",
+    ("dreadnode", 426): "upgrade_required_error",
+    ("dreadnode", 429): "rate_limit_error",
+    ("dreadnode", 502): "bad_gateway_error",
+    ("dreadnode", 504): "gateway_timeout_error",
+    ("pai", 500): "InternalError",
+    ("pai", 503): "ServiceUnavailable",
+    ("pai", 429): "Throttling.User",
+    ("dashscope", 429): "Throttling.RateQuota",
+    ("dashscope", 500): "InternalError",
+}
+CASES = [(v.name, status) for v in VENDORS for status in v.statuses]
+
+
+def code_of(vendor: str, body: dict[str, Any]) -> Any:
+    return {
+        "pai": body.get("Code"),
+        "huawei": body.get("error_code"),
+        "dreadnode": body.get("type"),
+        "dashscope": body.get("code"),
+    }[vendor]
+
+
+@pytest.fixture
+def own() -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(seed=42))) as client:
+        yield client
+
+
+@pytest.mark.parametrize(("vendor", "status"), CASES, ids=[f"{v}-{s}" for v, s in CASES])
+def test_every_injectable_status_in_the_vendors_envelope(
+    client: TestClient, schemas: Schemas, vendor: str, status: int
+) -> None:
+    response = client.get(URLS[vendor], headers={"X-Mock-Status": str(status)})
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert_valid(schemas, f"{vendor}/error", body)
+    if (vendor, status) in EXPECTED:
+        assert code_of(vendor, body) == EXPECTED[(vendor, status)]
+    if status == 429:
+        assert int(response.headers["retry-after"]) >= 1
+        if vendor == "pai":
+            assert int(response.headers["x-acs-retry-after"]) > 0
+
+
+def test_huawei_403_is_the_documented_gateway_shape(client: TestClient) -> None:
+    body = client.get(URLS["huawei"], headers={"X-Mock-Status": "403"}).json()
+    assert body == {
+        "error": {
+            "code": "403",
+            "message": "X-Auth-Token is invalid in the request",
+            "title": "Forbidden",
+        },
+        "error_code": 403,
+        "error_msg": "X-Auth-Token is invalid in the request",
+        "title": "Forbidden",
+    }
+
+
+@pytest.mark.parametrize("vendor", sorted(URLS))
+@pytest.mark.parametrize("value", ["418", "abc", "200", "99999"])
+def test_bad_directives_are_400_in_the_envelope(
+    client: TestClient, schemas: Schemas, vendor: str, value: str
+) -> None:
+    response = client.get(URLS[vendor], headers={"X-Mock-Status": value})
+    assert response.status_code == 400
+    assert_valid(schemas, f"{vendor}/error", response.json())
+    assert "X-Mock-Status" in response.text
+
+
+def test_delay_header(client: TestClient) -> None:
+    started = time.monotonic()
+    response = client.get(URLS["dashscope"], headers={"X-Mock-Delay-Ms": "200"})
+    assert response.status_code == 200
+    assert time.monotonic() - started >= 0.15  # loose: at least most of the delay
+
+
+def test_delay_is_capped(client: TestClient) -> None:
+    response = client.get(URLS["dashscope"], headers={"X-Mock-Delay-Ms": "60001"})
+    assert response.status_code == 400
+    assert "from 0 to 60000" in response.json()["message"]
+
+
+def test_rules_count_down_and_retire(own: TestClient) -> None:
+    rule = own.post(
+        "/_mock/faults",
+        json={"vendor": "pai", "operation": "ListModelVersions", "status": 503, "times": 2},
+    ).json()
+    assert rule["times"] == 2
+    assert own.get(URLS["pai"]).status_code == 503
+    assert own.get("/_mock/faults").json()["faults"][0]["times"] == 1
+    assert own.get("/api/v1/models/model-rbvg5wzljz****ks92").status_code == 200  # not matched
+    assert own.get(URLS["pai"]).status_code == 503
+    assert own.get("/_mock/faults").json()["faults"] == []
+    assert own.get(URLS["pai"]).status_code == 200
+
+
+def test_rule_by_path_glob_and_delay(own: TestClient) -> None:
+    own.post("/_mock/faults", json={"path": "/v1/workspaces/*/models", "delay_ms": 150})
+    started = time.monotonic()
+    assert own.get(URLS["huawei"]).status_code == 200
+    assert time.monotonic() - started >= 0.1
+    entry = own.get("/_mock/requests").json()["requests"][-1]
+    assert entry["fault"] == {"source": "rule", "delay_ms": 150, "rule": 1}
+
+
+def test_clearing_rules(own: TestClient) -> None:
+    own.post("/_mock/faults", json={"status": 500})
+    assert own.get(URLS["dreadnode"]).status_code == 500
+    assert own.delete("/_mock/faults").status_code == 204
+    assert own.get(URLS["dreadnode"]).status_code == 200
+
+
+def outcomes(seed: int) -> list[int]:
+    with TestClient(create_app(Settings(seed=seed))) as client:
+        client.post(
+            "/_mock/faults", json={"vendor": "dashscope", "status": 500, "probability": 0.5}
+        )
+        return [client.get(URLS["dashscope"]).status_code for _ in range(30)]
+
+
+def test_probability_repeats_with_the_seed() -> None:
+    first = outcomes(7)
+    assert first == outcomes(7)
+    assert set(first) == {200, 500}
+    assert first != outcomes(8)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"vendor": "aws", "status": 500}, "unknown vendor"),
+        ({"operation": "Nope", "status": 500}, "unknown operation"),
+        ({"vendor": "pai", "status": 426}, "is not one pai answers"),
+        ({"status": 500, "probability": 2}, "probability"),
+        ({"status": 500, "times": 0}, "times must be at least 1"),
+        ({"delay_ms": 70000}, "delay_ms must be from 0 to 60000"),
+        ({"vendor": "pai"}, "needs a status, a delay_ms, or both"),
+        ({"status": 500, "path": "api"}, "path must be a glob"),
+        ({"status": 500, "colour": "red"}, "unknown field(s) colour"),
+    ],
+)
+def test_bad_rules_are_refused(own: TestClient, spec: dict[str, Any], message: str) -> None:
+    response = own.post("/_mock/faults", json=spec)
+    assert response.status_code == 400
+    assert response.json()["code"] == "InvalidFault"
+    assert message in response.json()["message"]
+
+
+def test_journal_marks_injected_faults(own: TestClient) -> None:
+    own.get(URLS["huawei"], headers={"X-Mock-Status": "408"})
+    own.get(URLS["huawei"])
+    injected, normal = own.get("/_mock/requests").json()["requests"]
+    assert injected["fault"] == {"source": "header", "status": 408, "delay_ms": 0}
+    assert injected["status"] == 408
+    assert normal["fault"] is None
+
+
+def test_rate_limit_with_a_burst(schemas: Schemas) -> None:
+    settings = Settings(rate_limits=(("dreadnode", 3.0),))
+    with TestClient(create_app(settings)) as client:
+        statuses = [
+            client.get(URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code
+            for _ in range(5)
+        ]
+        assert statuses[:3] == [200, 200, 200]
+        assert 429 in statuses[3:]
+        limited = client.get(URLS["dreadnode"], headers={"X-API-Key": "one"})
+        assert limited.status_code == 429
+        assert_valid(schemas, "dreadnode/error", limited.json())
+        assert int(limited.headers["retry-after"]) >= 1
+        # another credential has its own bucket; other vendors are not limited
+        assert client.get(URLS["dreadnode"], headers={"X-API-Key": "two"}).status_code == 200
+        assert client.get(URLS["dashscope"]).status_code == 200
+        entry = client.get("/_mock/requests").json()["requests"][-3]
+        assert entry["fault"]["source"] == "rate-limit"
+        time.sleep(0.4)  # refills at 3 a second
+        assert client.get(URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code == 200
+
+
+def test_reset_restores_the_rules_given_at_start() -> None:
+    with MockServer(faults=[{"vendor": "pai", "status": 500, "times": 1}]) as server:
+        assert server.faults()[0]["times"] == 1
+        server.clear_faults()
+        server.fault(vendor="huawei", status=408)
+        server.reset()
+        assert [(f["vendor"], f["status"]) for f in server.faults()] == [("pai", 500)]
+
+
+def test_python_handle_refuses_bad_rules() -> None:
+    with MockServer() as server, pytest.raises(FaultSpecError):
+        server.fault(vendor="pai", status=418)
+
+
+def test_bad_rate_limit_settings() -> None:
+    with pytest.raises(ValueError, match="unknown vendor"):
+        MockServer(rate_limits={"aws": 1})
+    with pytest.raises(ValueError, match="VENDOR=N/s"):
+        MockServer(rate_limits=["pai=fast"])
