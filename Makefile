@@ -6,6 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 DREADNODE := dreadnode==2.0.52
+# The browser test drives Debian's chromium (never a downloaded browser); apt installs it.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: serve test lint fmt check routes clean
 
@@ -26,7 +29,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 serve: $(VENV)/.installed
 	$(BIN)/mockserver serve $(ARGS)
 
-test: $(VENV)/.installed-test
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+test: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: $(VENV)/.installed-test

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from mockserver import admin
+from mockserver import admin, openapi, pages
 from mockserver.core.auth import MODES, AuthConfig
 from mockserver.core.errors import ApiError
 from mockserver.core.faults import Fault, Faults, FaultSpecError
@@ -71,7 +71,7 @@ def create_app(
     ]
     journal = Journal(settings.journal_size)
     app = Starlette(
-        routes=[*routes, *admin.routes],
+        routes=[*routes, *admin.routes, *pages.routes],
         middleware=[Middleware(JournalMiddleware, journal=journal, describe=_describer(vendors))],
         exception_handlers={
             ApiError: _render,
@@ -85,6 +85,7 @@ def create_app(
     app.state.settings = settings
     app.state.vendors = tuple(vendors)
     app.state.store = Store(vendors, dataset, bundled())
+    app.state.openapi = openapi.document(vendors, bundled())
     app.state.journal = journal
     app.state.rng = random.Random(settings.seed)
     app.state.auth = AuthConfig(settings.auth, settings.credentials)

@@ -119,6 +119,11 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser(
+        "openapi",
+        help="print the OpenAPI 3.1 document",
+        description="Print the OpenAPI 3.1 document of every emulated endpoint (JSON).",
+    )
+    commands.add_parser(
         "routes",
         help="print the route table",
         description="Print method, path, vendor and operation of every route.",
@@ -128,7 +133,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"serve": _serve, "check": _check, "routes": _routes}[args.command]
+    handler = {"serve": _serve, "check": _check, "routes": _routes, "openapi": _openapi}[
+        args.command
+    ]
     return handler(args)
 
 
@@ -157,6 +164,17 @@ def _routes(args: argparse.Namespace) -> int:
         print(
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[3]
         )
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    import json
+
+    from mockserver.core.schemas import bundled
+    from mockserver.openapi import document
+    from mockserver.vendors import VENDORS
+
+    print(json.dumps(document(VENDORS, bundled()), indent=2, ensure_ascii=False))
     return 0
 
 

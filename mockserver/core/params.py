@@ -31,7 +31,8 @@ class Param:
     pattern: str | None = None  # full match
     description: str = ""
     blank_is_absent: bool = True  # `?Name=` counts as not given
-    location: str = "query"  # or "path"
+    location: str = "query"  # or "path" or "header" (documentation only for headers)
+    example: Any = None  # shown in the OpenAPI document; Swagger UI pre-fills it
 
     def allowed(self) -> str:
         """What the parameter accepts, in words, for error messages."""

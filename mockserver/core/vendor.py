@@ -48,6 +48,8 @@ class Vendor:
     authenticate: Callable[[Request, AuthConfig, str], Awaitable[None]] | None = None
     statuses: tuple[int, ...] = ()  # the error statuses it answers (for fault injection)
     retry_after_header: str | None = None  # its own retry hint beside Retry-After, in ms
+    security: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # OpenAPI schemes
+    param_error_status: int = 400  # what a bad path or query value answers
 
     def owns(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)

@@ -131,6 +131,13 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
 
 # --- 3. handlers -----------------------------------------------------------------------
 
+HEADERS = (
+    Param(
+        WORKSPACE_HEADER,
+        location="header",
+        description="The workspace; without it, the default workspace.",
+    ),
+)
 LIST_PARAMS = (
     Param("page_no", "int", default=1, minimum=1, maximum=2**31 - 1, description="Page number."),
     Param(
@@ -181,7 +188,7 @@ VENDOR = Vendor(
             "ListDeployments",
             list_deployments,
             summary="Lists the model deployments of a workspace.",
-            params=LIST_PARAMS,
+            params=(*LIST_PARAMS, *HEADERS),
             response_schema="dashscope/list_deployments.response",
         ),
     ),
@@ -192,4 +199,11 @@ VENDOR = Vendor(
     error_schema="dashscope/error",
     authenticate=authenticate,
     statuses=tuple(STATUS_CODES),
+    security={
+        "dashscope_api_key": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A Model Studio API key.",
+        }
+    },
 )

@@ -169,6 +169,7 @@ PATH_PARAMS = (
         pattern=r"[a-z0-9]([a-z0-9-]*[a-z0-9])?",
         location="path",
         description="Organization slug",
+        example="example",
     ),
     Param(
         "name",
@@ -177,6 +178,7 @@ PATH_PARAMS = (
         pattern=r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?",
         location="path",
         description="Model name",
+        example="example",
     ),
 )
 
@@ -224,4 +226,14 @@ VENDOR = Vendor(
     error_schema="dreadnode/error",
     authenticate=authenticate,
     statuses=tuple(STATUS_TYPES),
+    security={
+        "dreadnode_bearer": {"type": "http", "scheme": "bearer", "description": "The docs' way."},
+        "dreadnode_api_key": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "What the SDK sends.",
+        },
+    },
+    param_error_status=422,
 )

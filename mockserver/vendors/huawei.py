@@ -201,6 +201,7 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
 # --- 3. handlers -----------------------------------------------------------------------
 
 ID_CHARS = r"[A-Za-z0-9-]+"
+
 PATH_PARAMS = (
     Param(
         "workspace_id",
@@ -209,6 +210,7 @@ PATH_PARAMS = (
         pattern=ID_CHARS,
         location="path",
         description="Workspace ID.",
+        example="default",
     ),
 )
 LIST_PARAMS = (
@@ -363,4 +365,19 @@ VENDOR = Vendor(
     error_schema="huawei/error",
     authenticate=authenticate,
     statuses=tuple(STATUS_CODES),
+    security={
+        "huawei_token": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Auth-Token",
+            "description": "An IAM token.",
+        },
+        "huawei_signature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=.., Signature=.. with "
+            "X-Sdk-Date (what the SDK sends)",
+        },
+    },
 )

@@ -226,6 +226,9 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
 
 # --- 3. handlers -----------------------------------------------------------------------
 
+MODEL_ID = Param(
+    "ModelId", location="path", description="The model ID.", example="model-rbvg5wzljz****ks92"
+)
 LIST_PARAMS = (
     Param(
         "PageNumber",
@@ -418,6 +421,7 @@ VENDOR = Vendor(
             "GetModel",
             get_model,
             summary="Gets the details of a model.",
+            params=(MODEL_ID,),
             response_schema="pai/get_model.response",
         ),
         Operation(
@@ -426,7 +430,7 @@ VENDOR = Vendor(
             "ListModelVersions",
             list_model_versions,
             summary="Lists the versions of a model.",
-            params=LIST_PARAMS,
+            params=(MODEL_ID, *LIST_PARAMS),
             response_schema="pai/list_model_versions.response",
         ),
     ),
@@ -438,4 +442,13 @@ VENDOR = Vendor(
     authenticate=authenticate,
     statuses=tuple(STATUS_CODES),
     retry_after_header="x-acs-retry-after",
+    security={
+        "pai_signature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "ACS3-HMAC-SHA256 Credential=<AccessKeyId>,SignedHeaders=..,"
+            "Signature=.. with x-acs-action, x-acs-version and x-acs-date (auth check/verify)",
+        }
+    },
 )

@@ -1,0 +1,67 @@
+"""The landing and docs pages in a real browser: Debian's chromium, driven by Playwright.
+
+`make test` installs chromium with apt; the browser is never downloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from mockserver import MockServer
+from mockserver.vendors import VENDORS
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "Debian's chromium is missing: `make test` installs it with apt"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    opened = browser.new_page()
+    opened.set_default_timeout(20_000)
+    yield opened
+    opened.close()
+
+
+def test_landing_page(page: Page, mockserver: MockServer) -> None:
+    page.goto(mockserver.url_for("/_mock/"))
+    rows = page.locator("#endpoints tbody tr")
+    assert rows.count() == sum(len(v.operations) for v in VENDORS)
+    page.locator("a", has_text="Interactive docs").click()
+    page.wait_for_selector(".opblock")
+    assert page.url.endswith("/_mock/docs")
+
+
+def test_try_it_out_on_every_operation(page: Page, mockserver: MockServer) -> None:
+    page.goto(mockserver.url_for("/_mock/docs"))
+    page.wait_for_selector(".opblock")
+    blocks = page.locator(".opblock")
+    ids = [f"{v.name}.{op.name}" for v in VENDORS for op in v.operations]
+    assert blocks.count() == len(ids)
+    for n in range(len(ids)):
+        block = blocks.nth(n)
+        block.locator(".opblock-summary").click()
+        block.locator(".try-out__btn").click()
+        block.locator(".execute").click()
+        status = block.locator(".live-responses-table .response .response-col_status")
+        status.wait_for()
+        assert status.inner_text().strip() == "200"
+        assert block.locator(".live-responses-table .microlight").first.inner_text().strip()
+    called = [
+        (r["vendor"], r["operation"], r["status"])
+        for r in mockserver.requests()
+        if r["vendor"] is not None
+    ]
+    assert sorted(called) == sorted((v.name, op.name, 200) for v in VENDORS for op in v.operations)
