@@ -32,6 +32,20 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "version": __version__, "records": store.counts()})
 
 
+def _single_process(request: Request) -> JSONResponse | None:
+    """A refusal when this write would change only one of several worker processes."""
+    workers = request.app.state.settings.workers
+    if workers == 1:
+        return None
+    return _error(
+        409,
+        "Conflict",
+        f"{request.method} {request.url.path} is refused: the server runs {workers} worker "
+        "processes and this would change only the one that received it. Run with "
+        "--workers 1 to change state at run time.",
+    )
+
+
 def reset_state(app: Any) -> None:
     """Records, fault rules, rate limits and the random source back to how they were at start."""
     app.state.store.reset()
@@ -40,6 +54,8 @@ def reset_state(app: Any) -> None:
 
 
 async def reset(request: Request) -> JSONResponse:
+    if refusal := _single_process(request):
+        return refusal
     reset_state(request.app)
     return JSONResponse({"status": "reset", "records": request.app.state.store.counts()})
 
@@ -49,6 +65,8 @@ async def requests(request: Request) -> JSONResponse:
 
 
 async def clear_requests(request: Request) -> Response:
+    if refusal := _single_process(request):
+        return refusal
     request.app.state.journal.clear()
     return Response(status_code=204)
 
@@ -58,6 +76,8 @@ async def data(request: Request) -> JSONResponse:
 
 
 async def add_data(request: Request) -> JSONResponse:
+    if refusal := _single_process(request):
+        return refusal
     vendor = request.path_params["vendor"]
     collection = request.path_params["collection"]
     try:
@@ -85,6 +105,8 @@ async def faults(request: Request) -> JSONResponse:
 
 
 async def add_fault(request: Request) -> JSONResponse:
+    if refusal := _single_process(request):
+        return refusal
     try:
         spec = json.loads(await request.body())
     except ValueError as exc:
@@ -99,6 +121,8 @@ async def add_fault(request: Request) -> JSONResponse:
 
 
 async def clear_faults(request: Request) -> Response:
+    if refusal := _single_process(request):
+        return refusal
     request.app.state.faults.clear()
     return Response(status_code=204)
 

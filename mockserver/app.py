@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from mockserver.core.auth import MODES, AuthConfig
 from mockserver.core.errors import ApiError
 from mockserver.core.faults import Fault, Faults, FaultSpecError
 from mockserver.core.fixtures import Dataset, load_dir
+from mockserver.core.generate import generate, paused_gc
 from mockserver.core.journal import Journal, JournalMiddleware
 from mockserver.core.params import ParamError
 from mockserver.core.schemas import bundled
@@ -39,6 +41,17 @@ def load_fixtures(settings: Settings, vendors: Sequence[Vendor] = VENDORS) -> Da
     return load_dir(settings.fixtures_dir, collections, bundled())
 
 
+def load_data(
+    settings: Settings,
+    vendors: Sequence[Vendor] = VENDORS,
+    progress: Callable[[str], None] | None = None,
+) -> Dataset:
+    """The fixtures plus `settings.generate` synthetic records per generated collection."""
+    dataset = load_fixtures(settings, vendors)
+    generators = {v.name: v.generate for v in vendors if v.generate is not None}
+    return generate(generators, dataset, settings.generate, settings.seed, progress)
+
+
 def check_auth(settings: Settings, vendors: Sequence[Vendor] = VENDORS) -> None:
     """Refuse auth settings that cannot work (raises ValueError)."""
     if settings.auth not in MODES:
@@ -53,6 +66,19 @@ def check_auth(settings: Settings, vendors: Sequence[Vendor] = VENDORS) -> None:
         raise ValueError("auth 'verify' needs at least one credential VENDOR:KEY_ID:SECRET")
 
 
+SETTINGS_VARIABLE = "MOCKSERVER_SETTINGS"
+
+
+def app_from_environment() -> Starlette:
+    """The app of one worker process (`serve --workers N`), from settings in the environment.
+
+    Every worker loads the same fixtures and generates the same records (same seed), so
+    all of them hold identical data.
+    """
+    settings = Settings.from_json(os.environ[SETTINGS_VARIABLE])
+    return create_app(settings, dataset=load_data(settings))
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -63,7 +89,7 @@ def create_app(
     settings = settings or Settings()
     check_auth(settings, vendors)
     if dataset is None:
-        dataset = load_fixtures(settings, vendors)
+        dataset = load_data(settings, vendors)
     routes = [
         Route(op.path, _guarded(v, op), methods=[op.method], name=f"{v.name}.{op.name}")
         for v in vendors
@@ -84,10 +110,15 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.vendors = tuple(vendors)
-    app.state.store = Store(vendors, dataset, bundled())
+    with paused_gc():
+        store = Store(vendors, dataset, bundled())
+    app.state.store = store
     app.state.openapi = openapi.document(vendors, bundled())
     app.state.journal = journal
-    app.state.rng = random.Random(settings.seed)
+    # Workers share a seed for their data, not for their request ids.
+    app.state.rng = random.Random(
+        settings.seed if settings.workers == 1 else f"{settings.seed}:{os.getpid()}"
+    )
     app.state.auth = AuthConfig(settings.auth, settings.credentials)
     app.state.faults = Faults(
         statuses={v.name: v.statuses for v in vendors},

@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,22 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="seed for everything random (request ids), so runs repeat",
+    )
+    serve.add_argument(
+        "--generate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N synthetic records per generated collection on top of the fixtures "
+        "(deterministic with --seed)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="uvicorn worker processes (default: %(default)s); with more than one, "
+        "control-plane writes are refused",
     )
     serve.add_argument(
         "--journal-size",
@@ -186,11 +203,12 @@ def _describe(dataset: dict[str, dict[str, list[Any]]]) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import gc
     import logging.config
 
     import uvicorn
 
-    from mockserver.app import check_auth, create_app, load_fixtures
+    from mockserver.app import check_auth, create_app, load_data
     from mockserver.server import Server, log_config
 
     try:
@@ -203,6 +221,8 @@ def _serve(args: argparse.Namespace) -> int:
             fixtures=args.fixtures,
             log_level=args.log_level,
             seed=args.seed,
+            generate=args.generate,
+            workers=args.workers,
             journal_size=args.journal_size,
             auth=args.auth,
             credentials=keys,
@@ -214,7 +234,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     logging.config.dictConfig(log_config(settings.log_level))
     try:
-        dataset = load_fixtures(settings)
+        # with workers, the parent only checks the fixtures: each worker generates its own
+        checked = settings if settings.workers == 1 else replace(settings, generate=0)
+        dataset = load_data(checked, progress=lambda message: log.info("%s", message))
     except FixtureError as exc:
         for problem in exc.problems:
             log.error("%s", problem)
@@ -227,11 +249,14 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.auth != "off":
         vendors = sorted({c.vendor for c in settings.credentials})
         log.info("auth %s; test credentials for: %s", settings.auth, ", ".join(vendors) or "-")
+    if settings.workers > 1:
+        return _serve_workers(settings)
     try:
         app = create_app(settings, dataset=dataset)
     except ValueError as exc:
         print(f"mockserver serve: error: {exc}", file=sys.stderr)
         return 2
+    gc.freeze()  # the loaded data lives as long as the process: keep it out of collections
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -242,3 +267,36 @@ def _serve(args: argparse.Namespace) -> int:
     server = Server(config)
     server.run()
     return 0 if server.started else 2
+
+
+def _serve_workers(settings: Settings) -> int:
+    """N uvicorn worker processes, each building the same data from the same settings."""
+    import os
+    import socket
+
+    import uvicorn
+
+    from mockserver.app import SETTINGS_VARIABLE
+    from mockserver.server import log_config
+
+    os.environ[SETTINGS_VARIABLE] = settings.to_json()
+    # Bound here, so the URL (port 0 included) is known before the workers start.
+    listener = socket.create_server((settings.host, settings.port))
+    host, port = listener.getsockname()[:2]
+    log.info(
+        "mockserver listening on http://%s:%d with %d worker processes (control-plane "
+        "writes are refused; each worker keeps its own journal)",
+        host,
+        port,
+        settings.workers,
+    )
+    uvicorn.run(
+        "mockserver.app:app_from_environment",
+        factory=True,
+        fd=listener.fileno(),
+        workers=settings.workers,
+        log_config=log_config(settings.log_level),
+        log_level=settings.log_level,
+    )
+    listener.close()
+    return 0

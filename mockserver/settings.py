@@ -7,7 +7,8 @@ found from this file, so an editable checkout and an installed wheel serve the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,28 @@ class Settings:
     fixtures: Path | None = None  # None: the bundled fixtures
     log_level: str = "info"
     seed: int | None = None  # makes request ids (and anything random) repeat run to run
+    generate: int = 0  # synthetic records per generated collection, on top of the fixtures
     journal_size: int = 1000  # requests remembered by GET /_mock/requests
     auth: str = "off"  # off | check | verify
     credentials: tuple[Credential, ...] = ()  # test keys for auth=verify
     faults: tuple[dict[str, Any], ...] = ()  # fault rules active from the start
     rate_limits: tuple[tuple[str, float], ...] = ()  # (vendor, requests per second)
+    workers: int = 1  # uvicorn worker processes; control-plane writes are refused above 1
+
+    def to_json(self) -> str:
+        """The settings as JSON, to hand them to worker processes."""
+        data = asdict(self)
+        data["fixtures"] = str(self.fixtures) if self.fixtures is not None else None
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        data = json.loads(text)
+        data["fixtures"] = Path(data["fixtures"]) if data["fixtures"] is not None else None
+        data["credentials"] = tuple(Credential(**c) for c in data["credentials"])
+        data["faults"] = tuple(data["faults"])
+        data["rate_limits"] = tuple(tuple(r) for r in data["rate_limits"])
+        return cls(**data)
 
     @property
     def fixtures_dir(self) -> Path:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -74,23 +76,60 @@ def test_serve_refuses_bad_fixtures(tmp_path: Path, capsys: pytest.CaptureFixtur
 def start(
     args: list[str], cwd: Path | None = None, exe: list[str] | None = None
 ) -> tuple[subprocess.Popen[str], str, list[str]]:
-    """Start `mockserver serve` on a free port; return it, its URL and its log so far."""
+    """Start `mockserver serve` on a free port; return it, its URL and its log so far.
+
+    A thread keeps reading the server's log, so a chatty server never blocks on a full
+    pipe; `stop()` ends the process and returns the whole log.
+    """
     command = (exe or [sys.executable, "-m", "mockserver"]) + ["serve", "--port", "0", *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    lines = []
-    deadline = time.monotonic() + 30
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    seen: list[str] = []
+    process.log = seen  # type: ignore[attr-defined]
+    process.reader = (reader, lines)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
             break
-        lines.append(line)
+        if line is None:
+            break
+        seen.append(line)
         if "mockserver listening on " in line:
             url = line.split("listening on ")[1].split()[0]
-            return process, url, lines
+            return process, url, list(seen)
     process.kill()
-    raise AssertionError("server did not start:\n" + "".join(lines))
+    stop(process)
+    raise AssertionError("server did not start:\n" + "".join(seen))
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    """End a server from start(); its whole log."""
+    process.terminate()
+    process.wait(timeout=30)
+    reader, lines = process.reader  # type: ignore[attr-defined]
+    reader.join(timeout=10)
+    assert process.stderr is not None
+    process.stderr.close()
+    seen: list[str] = process.log  # type: ignore[attr-defined]
+    while not lines.empty():
+        line = lines.get()
+        if line is not None:
+            seen.append(line)
+    return "".join(seen)
 
 
 def test_serve_logs_what_it_loaded_and_where_it_listens() -> None:
@@ -103,8 +142,7 @@ def test_serve_logs_what_it_loaded_and_where_it_listens() -> None:
         assert health.json()["status"] == "ok"
         assert health.json()["records"]["pai"]["models"] >= 5
     finally:
-        process.terminate()
-        _, rest = process.communicate(timeout=10)
+        rest = stop(process)
     # uvicorn shuts down cleanly, then re-raises SIGTERM so the exit status tells why
     assert "Finished server process" in rest
 
@@ -120,8 +158,7 @@ def test_served_data_matches_in_process_data(client: object) -> None:
     try:
         served = fetch_example(url)
     finally:
-        process.terminate()
-        process.communicate(timeout=10)
+        stop(process)
     expected = client.get("/api/v1/models/model-rbvg5wzljz****ks92").json()  # type: ignore[attr-defined]
     expected.pop("RequestId")
     assert json.dumps(served, sort_keys=True) == json.dumps(expected, sort_keys=True)

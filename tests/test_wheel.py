@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_cli import start
+from tests.test_cli import start, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,8 +89,7 @@ def test_installed_wheel_serves_the_same_data(wheel: Path, tmp_path: Path, clien
         served = httpx.get(f"{url}/api/v1/models/model-rbvg5wzljz%2A%2A%2A%2Aks92").json()
         health = httpx.get(f"{url}/_mock/health").json()
     finally:
-        process.terminate()
-        process.communicate(timeout=10)
+        stop(process)
     assert any(str(site / "mockserver" / "_data" / "fixtures") in line for line in log)
     expected = client.get("/api/v1/models/model-rbvg5wzljz****ks92").json()  # type: ignore[attr-defined]
     in_process = client.get("/_mock/health").json()  # type: ignore[attr-defined]

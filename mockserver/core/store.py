@@ -14,20 +14,21 @@ class Store:
     """Records by vendor and collection, and the backends built from them.
 
     Backends are rebuilt from records whenever records change, so indexes and
-    precomputed orderings can never drift from the data.
+    precomputed orderings can never drift from the data. Records are never changed in
+    place once loaded (adding makes new lists), so copies of the structure are shallow.
     """
 
     def __init__(self, vendors: Sequence[Any], dataset: Dataset, schemas: Schemas) -> None:
         self.vendors = {v.name: v for v in vendors}
         self.schemas = schemas
-        self._initial = copy.deepcopy(dataset)
+        self._initial = _copy(dataset)
         self.records: Dataset = {}
         self.backends: dict[str, Any] = {}
         self.reset()
 
     def reset(self) -> None:
         """Back to exactly what was loaded at start."""
-        self.records = copy.deepcopy(self._initial)
+        self.records = _copy(self._initial)
         for name in self.vendors:
             self._rebuild(name)
 
@@ -70,3 +71,9 @@ class Store:
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {v: {c: len(rs) for c, rs in cols.items()} for v, cols in self.records.items()}
+
+
+def _copy(dataset: Dataset) -> Dataset:
+    return {
+        vendor: {name: list(rs) for name, rs in cols.items()} for vendor, cols in dataset.items()
+    }

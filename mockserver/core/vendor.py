@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,8 @@ class Vendor:
     retry_after_header: str | None = None  # its own retry hint beside Retry-After, in ms
     security: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # OpenAPI schemes
     param_error_status: int = 400  # what a bad path or query value answers
+    # yields (collection, record) pairs: n synthetic records per collection it fills
+    generate: Callable[[dict[str, list[Any]], int, Any], Iterator[tuple[str, Record]]] | None = None
 
     def owns(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)

@@ -7,7 +7,7 @@ Where the docs are silent we follow docs/decisions.md (section "DashScope").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +129,59 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
     return Backend(workspaces[0] if workspaces else None, ordered)
 
 
+BASE_MODELS = ("qwen-plus", "qwen-max", "qwen-turbo", "qwen3-32b", "qwen-vl-plus", "qwen-long")
+
+
+def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[tuple[str, Record]]:
+    """n deployments in the default (first) workspace, across statuses and plans."""
+    if not records.get("workspaces"):
+        return
+    workspace = records["workspaces"][0]["id"]
+    creators = [pools.digits(9) + "***" for _ in range(6)]
+    for i in range(n):
+        model = pools.pick(BASE_MODELS)
+        created = pools.moment().replace(tzinfo=None, microsecond=0)
+        base = pools.int(1, 4)
+        capacity = base * pools.int(0, 5)
+        status = pools.pick(("PENDING", "UPDATING", "RUNNING", "STOPPED", "DELETING", "FAILED"))
+        deployment: Record = {
+            "deployed_model": f"{model}-{pools.hex(8)}-{pools.pick(pools.words)}{i}",
+            "gmt_create": created.isoformat(),
+            "gmt_modified": pools.later(created).isoformat(),
+            "status": status,
+            "model_name": model,
+            "base_model": model,
+            "base_capacity": base,
+            "capacity": capacity,
+            "ready_capacity": capacity if status == "RUNNING" else 0,
+            "workspace_id": workspace,
+            "charge_type": "post_paid",
+            "creator": pools.pick(creators),
+            "modifier": pools.pick(creators),
+        }
+        plan = pools.pick((None, "mu", "ptu", "lora"))
+        if plan == "mu":
+            deployment.update(
+                plan="mu",
+                model_unit_spec=f"mu.{model}.standard",
+                enable_thinking=pools.rng.random() < 0.5,
+                max_context_length=131072,
+                rpm_limit=str(pools.int(60, 2000)),
+                tpm_limit=pools.int(10_000, 2_000_000),
+            )
+        elif plan == "ptu":
+            deployment.update(
+                plan="ptu",
+                ptu_capacity={
+                    "input_tpm": pools.int(10_000, 500_000),
+                    "output_tpm": pools.int(1_000, 100_000),
+                },
+            )
+        elif plan == "lora":
+            deployment["plan"] = "lora"
+        yield "deployments", deployment
+
+
 # --- 3. handlers -----------------------------------------------------------------------
 
 HEADERS = (
@@ -199,6 +252,7 @@ VENDOR = Vendor(
     error_schema="dashscope/error",
     authenticate=authenticate,
     statuses=tuple(STATUS_CODES),
+    generate=generate,
     security={
         "dashscope_api_key": {
             "type": "http",

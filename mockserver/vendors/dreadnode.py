@@ -6,9 +6,9 @@ names were recovered from the docs site and the `dreadnode` SDK, see docs/decisi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -159,6 +159,33 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
     return Backend(frozenset(o["slug"] for o in records.get("orgs", [])), models)
 
 
+def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[tuple[str, Record]]:
+    """n models of the first organisation, then n versions of `<org>/generated`."""
+    if not records.get("orgs"):
+        return
+    org = records["orgs"][0]["slug"]
+    for i in range(n):
+        yield "models", {"name": f"{org}/generated" if i == 0 else f"{org}/{pools.slug()}-{i}"}
+    moment = datetime(2023, 1, 1, tzinfo=UTC)
+    for i in range(n):
+        moment += timedelta(seconds=pools.int(1, 3600))
+        yield (
+            "versions",
+            {
+                "id": pools.uuid(),
+                "name": f"{org}/generated",
+                "version": f"{i // 1_000_000}.{i // 1000 % 1000}.{i % 1000}",
+                "created_at": moment.isoformat().replace("+00:00", "Z"),
+                "download_count": pools.int(0, 5000),
+                "framework": pools.pick(("safetensors", "pytorch", "onnx", "gguf")),
+                "is_public": pools.rng.random() < 0.3,
+                "origin": {"source": pools.pick(("upload", "training", "huggingface"))},
+                "summary": pools.pick(pools.sentences),
+                "tags": [pools.pick(pools.words) for _ in range(pools.int(0, 3))],
+            },
+        )
+
+
 # --- 3. handlers -----------------------------------------------------------------------
 
 PATH_PARAMS = (
@@ -226,6 +253,7 @@ VENDOR = Vendor(
     error_schema="dreadnode/error",
     authenticate=authenticate,
     statuses=tuple(STATUS_TYPES),
+    generate=generate,
     security={
         "dreadnode_bearer": {"type": "http", "scheme": "bearer", "description": "The docs' way."},
         "dreadnode_api_key": {

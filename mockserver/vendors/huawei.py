@@ -7,7 +7,7 @@ Where the docs are silent we follow docs/decisions.md (section "Huawei DataArts 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -198,6 +198,61 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
     return Backend(workspaces)
 
 
+def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[tuple[str, Record]]:
+    """n models in the first workspace, most of them its current user's."""
+    if not records.get("workspaces"):
+        return
+    workspace = records["workspaces"][0]
+    caller = workspace["current_user"]
+    others = [_user(pools) for _ in range(8)]
+    for i in range(n):
+        created = pools.moment()
+        updated = pools.later(created)
+        owner = caller if pools.rng.random() < 0.8 else pools.pick(others)
+        name = f"{pools.slug()}-{i}"
+        model: Record = {
+            "workspace_id": workspace["id"],
+            "visibility": pools.pick(("PRIVATE", "PUBLIC")),
+            "id": pools.hex(32),
+            "name": name,
+            "description": pools.pick(pools.sentences),
+            "type": "LLM_MODEL",
+            "create_time": _utc(created),
+            "update_time": _utc(updated),
+            "current_version": {
+                "id": pools.hex(32),
+                "name": f"v{pools.int(1, 9)}.{pools.int(0, 10)}",
+                "cap_white_list": [],
+                "description": pools.pick(pools.sentences),
+                "config": {
+                    "llm_model_config": {
+                        "base_model_type": pools.pick(("QWEN_2_7B", "LLAMA_3_8B", "GLM_4_9B")),
+                        "model_path": f"obs://fabric-generated/{name}/",
+                    }
+                },
+                "create_time": _utc(updated),
+                "create_user": owner,
+            },
+            "create_user": owner,
+            "update_user": owner,
+        }
+        yield "models", model
+
+
+def _user(pools: Any) -> Record:
+    person = pools.pick(pools.names)
+    return {
+        "domain_name": pools.slug(1),
+        "domain_id": pools.hex(32),
+        "user_name": person.lower().replace(" ", ".")[:64],
+        "user_id": pools.hex(32),
+    }
+
+
+def _utc(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 # --- 3. handlers -----------------------------------------------------------------------
 
 ID_CHARS = r"[A-Za-z0-9-]+"
@@ -365,6 +420,7 @@ VENDOR = Vendor(
     error_schema="huawei/error",
     authenticate=authenticate,
     statuses=tuple(STATUS_CODES),
+    generate=generate,
     security={
         "huawei_token": {
             "type": "apiKey",

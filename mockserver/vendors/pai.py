@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -222,6 +222,93 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
         # newest last; ties keep their fixture order, in both directions of the list
         items.sort(key=lambda v: _time(v["GmtCreateTime"]))
     return Backend(models, versions)
+
+
+def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[tuple[str, Record]]:
+    """n models, then n versions of the first generated one (`model-generated`)."""
+    workspace = records["models"][0]["WorkspaceId"] if records.get("models") else "1000"
+    for i in range(n):
+        created = pools.moment()
+        labels = [
+            {"Key": pools.pick(pools.words), "Value": pools.pick(pools.words)}
+            for _ in range(pools.int(0, 3))
+        ]
+        yield (
+            "models",
+            {
+                "ModelId": "model-generated" if i == 0 else f"model-{pools.alnum(16)}",
+                "ModelName": f"{pools.slug()}-{i}",
+                "ModelDescription": pools.pick(pools.sentences),
+                "GmtCreateTime": _utc(created),
+                "GmtModifiedTime": _utc(pools.later(created)),
+                "UserId": pools.digits(16),
+                "OwnerId": pools.digits(16),
+                "Origin": pools.pick(("ModelScope", "HuggingFace")),
+                "Provider": "pai",
+                "Domain": pools.pick(("nlp", "cv", "audio", "tabular", "multimodal")),
+                "Task": pools.pick(
+                    (
+                        "text-classification",
+                        "text-generation",
+                        "image-classification",
+                        "automatic-speech-recognition",
+                        "tabular-regression",
+                    )
+                ),
+                "Labels": labels,
+                "WorkspaceId": workspace,
+                "Accessibility": pools.pick(("PRIVATE", "PUBLIC")),
+                "ModelType": pools.pick(("Checkpoint", "LoRA")),
+                "OrderNumber": i + 1,
+                "ParameterSize": pools.int(1, 200_000),
+            },
+        )
+    moment = START_OF_VERSIONS
+    for i in range(n):
+        moment += timedelta(seconds=pools.int(1, 3600))
+        source = pools.pick(("Custom", "PAIFlow", "TrainingService"))
+        version: Record = {
+            "ModelId": "model-generated",
+            "VersionName": f"{i // 1_000_000}.{i // 1000 % 1000}.{i % 1000}",
+            "GmtCreateTime": _utc(moment),
+            "GmtModifiedTime": _utc(pools.later(moment, 30)),
+            "UserId": pools.digits(16),
+            "OwnerId": pools.digits(16),
+            "Uri": f"oss://{pools.slug()}.oss-cn-hangzhou.aliyuncs.com/models/{i}/",
+            "VersionDescription": pools.pick(pools.sentences),
+            "FormatType": pools.pick(VERSIONS_FORMATS),
+            "FrameworkType": pools.pick(VERSIONS_FRAMEWORKS),
+            "Options": "{}",
+            "SourceType": source,
+            "ApprovalStatus": pools.pick(("Pending", "Approved", "Rejected")),
+            "Labels": [{"Key": pools.pick(pools.words), "Value": pools.pick(pools.words)}],
+        }
+        if source != "Custom":
+            kind = "PipelineRun" if source == "PAIFlow" else "ServiceJob"
+            version["SourceId"] = (
+                f"region=cn-hangzhou,workspaceId={workspace},kind={kind},id=run-{pools.alnum(10)}"
+            )
+        yield "versions", version
+
+
+START_OF_VERSIONS = datetime(2022, 1, 1, tzinfo=UTC)
+VERSIONS_FORMATS = (
+    "OfflineModel",
+    "SavedModel",
+    "Keras H5",
+    "Frozen Pb",
+    "Caffe Prototxt",
+    "TorchScript",
+    "XGBoost",
+    "PMML",
+    "AlinkModel",
+    "ONNX",
+)
+VERSIONS_FRAMEWORKS = ("Pytorch", "XGBoost", "Keras", "Caffe", "Alink", "Xflow", "TensorFlow")
+
+
+def _utc(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # --- 3. handlers -----------------------------------------------------------------------
@@ -442,6 +529,7 @@ VENDOR = Vendor(
     authenticate=authenticate,
     statuses=tuple(STATUS_CODES),
     retry_after_header="x-acs-retry-after",
+    generate=generate,
     security={
         "pai_signature": {
             "type": "apiKey",
