@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from mockserver._version import __version__
-from mockserver.app import create_app
-from mockserver.settings import Settings
-from mockserver.testing import MockServer
+
+if TYPE_CHECKING:
+    from mockserver.app import create_app
+    from mockserver.settings import Settings
+    from mockserver.testing import MockServer
 
 __all__ = ["MockServer", "Settings", "__version__", "create_app"]
+
+_LAZY = {
+    "create_app": "mockserver.app",
+    "Settings": "mockserver.settings",
+    "MockServer": "mockserver.testing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import on first use, so `mockserver check` and `routes` start quickly."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mockserver' has no attribute {name!r}")

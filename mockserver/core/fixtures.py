@@ -106,7 +106,11 @@ class Entry:
 # --- YAML ------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (several times faster), else Python's
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
     """Safe YAML that keeps timestamps as text and refuses duplicate keys."""
 
 

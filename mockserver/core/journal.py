@@ -69,16 +69,46 @@ def auth_headers(headers: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
 
 
 class Journal:
-    """A bounded, in-memory record of requests."""
+    """A bounded, in-memory record of requests.
+
+    A request costs one tuple of what was already at hand; the entries are written out
+    (times, query, masked headers, vendor and operation) only when someone reads them.
+    """
 
     def __init__(self, size: int) -> None:
-        self.entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self.entries: deque[tuple[Any, ...]] = deque(maxlen=size)
 
     def clear(self) -> None:
         self.entries.clear()
 
     def list(self) -> list[dict[str, Any]]:
-        return list(self.entries)
+        return [_entry(*raw) for raw in list(self.entries)]
+
+
+def _entry(
+    when: float,
+    scope: Scope,
+    status: int,
+    duration: float,
+    describe: Callable[[Scope], tuple[str | None, str | None]],
+) -> dict[str, Any]:
+    vendor, operation = describe(scope)
+    state = scope.get("state", {})
+    return {
+        "time": datetime.fromtimestamp(when, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": _query(scope.get("query_string", b"")),
+        "headers": auth_headers(scope.get("headers", [])),
+        "status": status,
+        "vendor": vendor,
+        "operation": operation,
+        "request_id": state.get("request_id"),
+        "fault": state.get("fault"),
+        "duration_ms": round(duration * 1000, 3),
+    }
 
 
 class JournalMiddleware:
@@ -96,6 +126,7 @@ class JournalMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/_mock"):
             await self.app(scope, receive, send)
             return
+        when = time.time()
         started = time.perf_counter()
         status = 500
 
@@ -108,24 +139,9 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            vendor, operation = self.describe(scope)
-            self.journal.entries.append(
-                {
-                    "time": datetime.now(UTC)
-                    .isoformat(timespec="milliseconds")
-                    .replace("+00:00", "Z"),
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "query": _query(scope.get("query_string", b"")),
-                    "headers": auth_headers(scope.get("headers", [])),
-                    "status": status,
-                    "vendor": vendor,
-                    "operation": operation,
-                    "request_id": scope.get("state", {}).get("request_id"),
-                    "fault": scope.get("state", {}).get("fault"),
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                }
-            )
+            # the scope is kept as it is (it holds no body); read back on demand
+            duration = time.perf_counter() - started
+            self.journal.entries.append((when, scope, status, duration, self.describe))
 
 
 def _query(raw: bytes) -> dict[str, str | list[str]]:

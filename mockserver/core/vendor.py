@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,8 +75,14 @@ def request_id(request: Request, style: str = "uuid") -> str:
     """
     state = request.scope.setdefault("state", {})
     if "request_id" not in state:
-        value = uuid.UUID(int=request.app.state.rng.getrandbits(128), version=4)
-        state["request_id"] = (
-            str(value).upper() if style == "UUID" else value.hex if style == "hex" else str(value)
-        )
+        # a version-4 UUID, written without building a uuid.UUID (this runs per request)
+        bits = request.app.state.rng.getrandbits(128) & UUID_CLEAR | UUID_V4
+        text = f"{bits:032x}"
+        if style != "hex":
+            text = f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+        state["request_id"] = text.upper() if style == "UUID" else text
     return str(state["request_id"])
+
+
+UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))  # the version and variant bits
+UUID_V4 = (0x4000 << 64) | (0x8000 << 48)

@@ -8,16 +8,17 @@ Where the docs are silent we follow docs/decisions.md (section "DashScope").
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from mockserver.core import listing
 from mockserver.core.auth import AuthConfig
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Link, Record
+from mockserver.core.jsonbytes import RawCache, respond
 from mockserver.core.params import Param, ParamError, parse
 from mockserver.core.vendor import Operation, Vendor, backend, request_id
 
@@ -71,11 +72,11 @@ def _check_plan(record: Record) -> Iterable[tuple[str, str]]:
     """Plan-specific fields appear with their plan only, and all of them."""
     plan = record.get("plan")
     for fields, owner in ((MU_FIELDS, "mu"), (PTU_FIELDS, "ptu")):
-        for field in fields:
-            if plan == owner and field not in record:
-                yield "$", f"'{field}' is a required property of a '{owner}' deployment"
-            if plan != owner and field in record:
-                yield f"$.{field}", f"only a '{owner}' deployment has this field"
+        for name in fields:
+            if plan == owner and name not in record:
+                yield "$", f"'{name}' is a required property of a '{owner}' deployment"
+            if plan != owner and name in record:
+                yield f"$.{name}", f"only a '{owner}' deployment has this field"
 
 
 def _check_consistency(record: Record) -> Iterable[tuple[str, str]]:
@@ -103,6 +104,7 @@ COLLECTIONS = (
 class Backend:
     default: str | None
     deployments: dict[str, list[Record]]  # workspace id -> newest gmt_create first
+    raw: RawCache = field(default_factory=RawCache)
 
     def list_deployments(self, workspace: str | None, q: Mapping[str, Any]) -> listing.Page[Record]:
         chosen = workspace or self.default
@@ -204,17 +206,18 @@ LIST_PARAMS = (
 )
 
 
-async def list_deployments(request: Request) -> JSONResponse:
+async def list_deployments(request: Request) -> Response:
     q = parse(request.query_params.multi_items(), LIST_PARAMS)
     workspace = request.headers.get(WORKSPACE_HEADER) or None
-    page = backend(request, NAME).list_deployments(workspace, q)
+    store = backend(request, NAME)
+    page = store.list_deployments(workspace, q)
     output = {
         "page_no": q["page_no"],
         "page_size": q["page_size"],
         "total": page.total,
-        "deployments": page.items,
+        "deployments": [store.raw(d) for d in page.items],
     }
-    return JSONResponse({"request_id": request_id(request, "uuid"), "output": output})
+    return respond({"request_id": request_id(request, "uuid"), "output": output})
 
 
 # --- 3b. credentials (auth check / verify) --------------------------------------------

@@ -7,16 +7,17 @@ names were recovered from the docs site and the `dreadnode` SDK, see docs/decisi
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from mockserver.core.auth import AuthConfig
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Link, Record
+from mockserver.core.jsonbytes import Raw
 from mockserver.core.params import Param, ParamError, parse_path
 from mockserver.core.vendor import Operation, Vendor, backend
 
@@ -135,6 +136,13 @@ def summary(record: Record) -> Record:
 class Backend:
     orgs: frozenset[str]
     models: dict[str, list[Record]]  # canonical name -> summaries, newest first
+    bodies: dict[str, Raw] = field(default_factory=dict)  # each model's answer, made once
+
+    def body(self, org: str, name: str) -> Raw:
+        key = f"{org}/{name}"
+        if key not in self.bodies:
+            self.bodies[key] = Raw.of(self.list_versions(org, name))
+        return self.bodies[key]
 
     def list_versions(self, org: str, name: str) -> Record:
         if org not in self.orgs:
@@ -210,9 +218,10 @@ PATH_PARAMS = (
 )
 
 
-async def list_model_versions(request: Request) -> JSONResponse:
+async def list_model_versions(request: Request) -> Response:
     path = parse_path(request.path_params, PATH_PARAMS)
-    return JSONResponse(backend(request, NAME).list_versions(path["org"], path["name"]))
+    body = backend(request, NAME).body(path["org"], path["name"])
+    return Response(body, media_type="application/json")
 
 
 # --- 3b. credentials (auth check / verify) --------------------------------------------

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from mockserver.core import listing
 from mockserver.core.auth import (
@@ -29,6 +29,7 @@ from mockserver.core.auth import (
 from mockserver.core.auth import now as auth_now
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Link, Record
+from mockserver.core.jsonbytes import RawCache, respond
 from mockserver.core.params import Param, ParamError, parse, parse_path
 from mockserver.core.vendor import Operation, Vendor, backend, request_id
 
@@ -140,11 +141,26 @@ SORT_KEYS: dict[str, Callable[[Record], Any]] = {
 class Workspace:
     caller: str  # user_id of whom the mock takes the caller to be
     orderings: dict[tuple[str, str], list[Record]]  # (sort_by, order_by) -> models
+    # (sort_by, order_by, visibility) -> (models, their names in lower case), made on use
+    views: dict[tuple[str, str, str | None], tuple[list[Record], list[str]]] = field(
+        default_factory=dict
+    )
+
+    def view(
+        self, sort_by: str, order_by: str, visibility: str | None
+    ) -> tuple[list[Record], list[str]]:
+        key = (sort_by, order_by, visibility)
+        if key not in self.views:
+            visible = _visible(self.caller, visibility)
+            models = [m for m in self.orderings[(sort_by, order_by)] if visible(m)]
+            self.views[key] = (models, [m["name"].lower() for m in models])
+        return self.views[key]
 
 
 @dataclass(frozen=True)
 class Backend:
     workspaces: dict[str, Workspace]
+    raw: RawCache = field(default_factory=RawCache)
 
     def list_models(self, workspace_id: str, q: Mapping[str, Any]) -> listing.Page[Record]:
         workspace = self.workspaces.get(workspace_id)
@@ -155,15 +171,17 @@ class Backend:
                 "response status exception, code: 404",
                 solution=f"Check the workspace ID: workspace {workspace_id} does not exist.",
             )
-        models = workspace.orderings[(q["sort_by"], q["order_by"])]
-        name = q["name"].lower() if q["name"] is not None else None
-        found = listing.where(
-            models,
-            _visible(workspace.caller, q["visibility"]),
-            None if name is None else (lambda m: name in m["name"].lower()),
-            None if q["id"] is None else (lambda m: m["id"] == q["id"]),
-            None if q["type"] is None else (lambda m: m["type"] == q["type"]),
-        )
+        models, names = workspace.view(q["sort_by"], q["order_by"], q["visibility"])
+        found: Sequence[Record] = models
+        if q["name"] is not None:  # the fuzzy filter, over names lowered once
+            term = q["name"].lower()
+            found = [m for m, name in zip(models, names, strict=True) if term in name]
+        if q["id"] is not None or q["type"] is not None:
+            found = listing.where(
+                found,
+                None if q["id"] is None else (lambda m: m["id"] == q["id"]),
+                None if q["type"] is None else (lambda m: m["type"] == q["type"]),
+            )
         return listing.by_offset(found, q["offset"], q["limit"])
 
 
@@ -311,12 +329,13 @@ LIST_PARAMS = (
 )
 
 
-async def list_models(request: Request) -> JSONResponse:
+async def list_models(request: Request) -> Response:
     path = parse_path(request.path_params, PATH_PARAMS)
     q = parse(request.query_params.multi_items(), LIST_PARAMS)
-    page = backend(request, NAME).list_models(path["workspace_id"], q)
-    return JSONResponse(
-        {"total": page.total, "models": page.items},
+    store = backend(request, NAME)
+    page = store.list_models(path["workspace_id"], q)
+    return respond(
+        {"total": page.total, "models": [store.raw(m) for m in page.items]},
         headers={"X-Request-Id": request_id(request, "hex")},
     )
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from mockserver.core import listing
 from mockserver.core.auth import (
@@ -30,6 +30,7 @@ from mockserver.core.auth import (
 from mockserver.core.auth import now as auth_now
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Link, Record
+from mockserver.core.jsonbytes import Raw, RawCache, prepend, respond
 from mockserver.core.params import Param, ParamError, parse
 from mockserver.core.vendor import Operation, Vendor, backend, request_id
 
@@ -167,11 +168,20 @@ VERSIONS = COLLECTIONS[1]
 class Backend:
     models: dict[str, Record]
     versions: dict[str, list[Record]]  # by ModelId, oldest first (the default order)
+    raw: RawCache = field(default_factory=RawCache)
+    bodies: dict[str, Raw] = field(default_factory=dict)  # GetModel bodies, made once
+    index: dict[tuple[str, str, str], list[Record]] = field(default_factory=dict)
 
     def model(self, model_id: str) -> Record:
         if model_id not in self.models:
             raise Error(404, "ModelNotFound", f"The specified model {model_id} does not exist.")
         return self.models[model_id]
+
+    def get_model_body(self, model_id: str) -> Raw:
+        """GetModel's body without RequestId, serialised once per model."""
+        if model_id not in self.bodies:
+            self.bodies[model_id] = Raw.of(self.get_model(model_id))
+        return self.bodies[model_id]
 
     def get_model(self, model_id: str) -> Record:
         model = dict(self.model(model_id))
@@ -183,14 +193,24 @@ class Backend:
 
     def list_versions(self, model_id: str, q: Mapping[str, Any]) -> listing.Page[Record]:
         self.model(model_id)
-        found = listing.where(
-            self.versions[model_id],
-            *(_equals(f, q[f]) for f in EXACT_FILTERS),
-            _label_contains(q["Label"]),
-        )
+        exact = [(f, q[f]) for f in EXACT_FILTERS if q[f] is not None]
+        found: Sequence[Record] = self.versions[model_id]
+        if exact:  # start from the index of the first exact filter, in stored order
+            field_name, value = exact.pop(0)
+            found = self._indexed(model_id, field_name, value)
+        if exact or q["Label"] is not None:
+            found = listing.where(
+                found, *(_equals(f, v) for f, v in exact), _label_contains(q["Label"])
+            )
         if q["Order"] == "DESC":
-            found.reverse()
+            return listing.by_page_reversed(found, q["PageNumber"], q["PageSize"])
         return listing.by_page(found, q["PageNumber"], q["PageSize"])
+
+    def _indexed(self, model_id: str, field_name: str, value: str) -> list[Record]:
+        key = (model_id, field_name, value)
+        if key not in self.index:
+            self.index[key] = [v for v in self.versions[model_id] if v.get(field_name) == value]
+        return self.index[key]
 
 
 EXACT_FILTERS = (
@@ -363,20 +383,27 @@ LIST_PARAMS = (
 )
 
 
-def _reply(request: Request, body: dict[str, Any]) -> JSONResponse:
+async def get_model(request: Request) -> Response:
+    body = backend(request, NAME).get_model_body(request.path_params["ModelId"])
     rid = request_id(request, "UUID")
-    return JSONResponse({"RequestId": rid, **body}, headers={"x-acs-request-id": rid})
+    return Response(
+        prepend("RequestId", rid, body),
+        media_type="application/json",
+        headers={"x-acs-request-id": rid},
+    )
 
 
-async def get_model(request: Request) -> JSONResponse:
-    model = backend(request, NAME).get_model(request.path_params["ModelId"])
-    return _reply(request, model)
-
-
-async def list_model_versions(request: Request) -> JSONResponse:
+async def list_model_versions(request: Request) -> Response:
     q = parse(request.query_params.multi_items(), LIST_PARAMS)
-    page = backend(request, NAME).list_versions(request.path_params["ModelId"], q)
-    return _reply(request, {"Versions": page.items, "TotalCount": page.total})
+    store = backend(request, NAME)
+    page = store.list_versions(request.path_params["ModelId"], q)
+    rid = request_id(request, "UUID")
+    body = {
+        "RequestId": rid,
+        "Versions": [store.raw(v) for v in page.items],
+        "TotalCount": page.total,
+    }
+    return respond(body, headers={"x-acs-request-id": rid})
 
 
 # --- 3b. credentials (auth check / verify) --------------------------------------------

@@ -1,0 +1,346 @@
+"""Benchmark: the mock against a bare starlette app serving the same bytes.
+
+    python bench/bench.py [--duration 10] [--soak 1000000] [--skip-generated]
+
+The server under test is pinned to core 0 and the load generator to core 1 (`taskset`),
+so they do not share a core. Load comes from wrk when it is installed (Debian's `wrk`),
+else from a bounded asyncio client. Everything listens on 127.0.0.1. Prints requests/s,
+p50 and p99 for GetModel and ListModelVersions at concurrency 1 and 32 with the ratio
+mock/bare from the same run, cold start, RSS after load, and with 100,000 generated
+records per collection the start-up time and a filtered, sorted list page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SERVER_CORE, LOAD_CORE = "0", "1"
+GET_MODEL = "/api/v1/models/model-rbvg5wzljz%2A%2A%2A%2Aks92"
+LIST_VERSIONS = "/api/v1/models/model-rbvg5wzljz%2A%2A%2A%2Aks92/versions"
+GENERATED_PAGES = {
+    "PAI versions, FormatType filter, newest first": (
+        "/api/v1/models/model-generated/versions?FormatType=ONNX&Order=DESC&PageSize=10"
+    ),
+    "Huawei models, name filter, sorted by name": (
+        "/v1/workspaces/default/models?name=an&visibility=ALL&sort_by=NAME&order_by=ASC&limit=10"
+    ),
+}
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int = 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pinned(core: str, command: list[str]) -> list[str]:
+    return (["taskset", "-c", core] if shutil.which("taskset") else []) + command
+
+
+def wait_ok(url: str, timeout: float, process: subprocess.Popen[bytes]) -> float:
+    """Seconds until url first answers 200 (bounded)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            time.sleep(0.005)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+@contextmanager
+def server(
+    command: list[str],
+    port: int,
+    ready: str,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
+    started = time.monotonic()
+    process = subprocess.Popen(
+        pinned(SERVER_CORE, command),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
+    try:
+        wait_ok(f"http://127.0.0.1:{port}{ready}", timeout, process)
+        yield process, time.monotonic() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def mock_command(port: int, *extra: str) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "mockserver",
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *extra,
+    ]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# --- load -----------------------------------------------------------------------------
+
+
+def wrk(url: str, connections: int, seconds: float) -> Result:
+    out = subprocess.run(
+        pinned(
+            LOAD_CORE,
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url],
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def latency(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\b", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return Result(rps, latency("50"), latency("99"), int(errors.group(1)) if errors else 0)
+
+
+async def _client(
+    host: str,
+    port: int,
+    path: str,
+    deadline: float,
+    count: int | None,
+    samples: list[float],
+    errors: list[int],
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    done = 0
+    while time.monotonic() < deadline and (count is None or done < count):
+        started = time.perf_counter()
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))
+        await reader.readexactly(length)
+        samples.append(time.perf_counter() - started)
+        if not head.startswith(b"HTTP/1.1 2"):
+            errors.append(1)
+        done += 1
+    writer.close()
+
+
+def asyncio_load(url: str, connections: int, seconds: float, count: int | None = None) -> Result:
+    """A bounded keep-alive client, when wrk is not installed (or for a counted soak)."""
+    host, port, path = re.match(r"http://([^:/]+):(\d+)(.*)", url).groups()
+    samples: list[float] = []
+    errors: list[int] = []
+    per_client = None if count is None else -(-count // connections)
+
+    async def run() -> float:
+        started = time.monotonic()
+        deadline = started + (seconds if count is None else 24 * 3600)
+        await asyncio.gather(
+            *(
+                _client(host, int(port), path, deadline, per_client, samples, errors)
+                for _ in range(connections)
+            )
+        )
+        return time.monotonic() - started
+
+    elapsed = asyncio.run(run())
+    ordered = sorted(samples)
+    return Result(
+        len(samples) / elapsed,
+        ordered[len(ordered) // 2] * 1000,
+        ordered[int(len(ordered) * 0.99)] * 1000,
+        len(errors),
+    )
+
+
+def load(url: str, connections: int, seconds: float) -> Result:
+    return (
+        wrk(url, connections, seconds)
+        if shutil.which("wrk")
+        else asyncio_load(url, connections, seconds)
+    )
+
+
+# --- the runs ---------------------------------------------------------------------------
+
+
+def capture(port: int, paths: list[str]) -> dict[str, str]:
+    bodies = {}
+    for path in paths:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as response:
+            decoded = urllib.request.unquote(path.split("?")[0])
+            bodies[decoded] = response.read().decode()
+    return bodies
+
+
+def row(label: str, mock: Result, bare: Result | None) -> str:
+    ratio = f"{mock.rps / bare.rps:5.2f}" if bare else "    -"
+    bare_rps = f"{bare.rps:9.0f}" if bare else "        -"
+    return (
+        f"{label:<58} {mock.rps:9.0f} {mock.p50_ms:7.2f} {mock.p99_ms:7.2f} "
+        f"{bare_rps} {ratio} {mock.errors:6d}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per load run")
+    parser.add_argument("--generate", type=int, default=100_000)
+    parser.add_argument("--skip-generated", action="store_true")
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also send N requests (e.g. 1000000) and report RSS growth",
+    )
+    args = parser.parse_args()
+
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, load from "
+        f"{'wrk' if shutil.which('wrk') else 'asyncio client'}, server on core "
+        f"{SERVER_CORE}, load on core {LOAD_CORE}"
+    )
+    starts = []
+    for _ in range(3):
+        port = free_port()
+        with server(mock_command(port), port, "/_mock/health") as (_, seconds):
+            starts.append(seconds)
+    print(
+        f"cold start (process start to first 200), bundled fixtures: "
+        f"{statistics.median(starts):.3f} s (median of 3)"
+    )
+
+    header = (
+        f"{'endpoint, concurrency':<58} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'bare r/s':>9} {'ratio':>5} {'errors':>6}"
+    )
+    port = free_port()
+    with server(mock_command(port), port, "/_mock/health") as (process, _):
+        bodies = capture(port, [GET_MODEL, LIST_VERSIONS])
+        mock_results = {}
+        for name, path in (("GetModel", GET_MODEL), ("ListModelVersions", LIST_VERSIONS)):
+            for connections in (1, 32):
+                mock_results[(name, connections)] = load(
+                    f"http://127.0.0.1:{port}{path}", connections, args.duration
+                )
+        rss = rss_mb(process.pid)
+        journal = len(
+            json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/_mock/requests"))["requests"]
+        )
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(bodies, handle)
+    bare_port = free_port()
+    bare_command = [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        "bare:app",
+        "--app-dir",
+        str(ROOT / "bench"),
+        "--port",
+        str(bare_port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    bare_results = {}
+    with server(bare_command, bare_port, "/", env={"BENCH_RESPONSES": handle.name}):
+        for name, path in (("GetModel", GET_MODEL), ("ListModelVersions", LIST_VERSIONS)):
+            for connections in (1, 32):
+                bare_results[(name, connections)] = load(
+                    f"http://127.0.0.1:{bare_port}{path}", connections, args.duration
+                )
+    os.unlink(handle.name)
+    print(header)
+    for key, result in mock_results.items():
+        print(row(f"{key[0]} (docs' example), c={key[1]}", result, bare_results[key]))
+    print(f"mock RSS after load: {rss:.1f} MB; journal holds {journal} entries (bounded)")
+
+    if not args.skip_generated:
+        port = free_port()
+        with server(
+            mock_command(port, "--generate", str(args.generate), "--seed", "1"),
+            port,
+            "/_mock/health",
+            timeout=300,
+        ) as (process, seconds):
+            print(
+                f"start-up with --generate {args.generate}: {seconds:.1f} s, "
+                f"RSS {rss_mb(process.pid):.0f} MB"
+            )
+            print(header)
+            for label, path in GENERATED_PAGES.items():
+                result = load(f"http://127.0.0.1:{port}{path}", 1, args.duration)
+                print(row(f"{label}, c=1", result, None))
+
+    if args.soak:
+        port = free_port()
+        with server(mock_command(port), port, "/_mock/health") as (process, _):
+            url = f"http://127.0.0.1:{port}{LIST_VERSIONS}"
+            asyncio_load(url, 8, 0, count=10_000)  # warm up
+            before = rss_mb(process.pid)
+            result = asyncio_load(url, 32, 0, count=args.soak)
+            after = rss_mb(process.pid)
+            journal = len(
+                json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/_mock/requests"))[
+                    "requests"
+                ]
+            )
+        print(
+            f"soak of {args.soak} requests: {result.rps:.0f} req/s, errors {result.errors}, "
+            f"RSS {before:.1f} -> {after:.1f} MB ({(after - before) / before * 100:+.1f} %), "
+            f"journal {journal} entries"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
