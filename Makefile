@@ -10,7 +10,7 @@ DREADNODE := dreadnode==2.0.52
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test lint fmt check routes clean
+.PHONY: serve test lint fmt check routes bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ fmt: $(VENV)/.installed-test
 
 check: lint test
 	$(BIN)/mockserver check
+
+# Speed and memory: the mock against a bare starlette app (see bench/bench.py and README).
+bench: $(VENV)/.installed
+	$(BIN)/python bench/bench.py $(ARGS)
 
 routes: $(VENV)/.installed
 	$(BIN)/mockserver routes

@@ -130,6 +130,7 @@ COLLECTIONS = (
 )
 MODELS = COLLECTIONS[1]
 
+RESULTS_KEPT = 128
 SORT_KEYS: dict[str, Callable[[Record], Any]] = {
     "CREATE_TIME": lambda m: _time(m["create_time"]),
     "UPDATE_TIME": lambda m: _time(m["update_time"]),
@@ -140,7 +141,11 @@ SORT_KEYS: dict[str, Callable[[Record], Any]] = {
 @dataclass(frozen=True)
 class Workspace:
     caller: str  # user_id of whom the mock takes the caller to be
-    orderings: dict[tuple[str, str], list[Record]]  # (sort_by, order_by) -> models
+    models: list[Record]  # in fixture order
+    # (sort_by, order_by) -> models, sorted on first use (start-up stays quick)
+    orderings: dict[tuple[str, str], list[Record]] = field(default_factory=dict)
+    # the last filtered lists by their whole query; identical queries are common in tests
+    results: dict[tuple[Any, ...], list[Record]] = field(default_factory=dict)
     # (sort_by, order_by, visibility) -> (models, their names in lower case), made on use
     views: dict[tuple[str, str, str | None], tuple[list[Record], list[str]]] = field(
         default_factory=dict
@@ -152,9 +157,37 @@ class Workspace:
         key = (sort_by, order_by, visibility)
         if key not in self.views:
             visible = _visible(self.caller, visibility)
-            models = [m for m in self.orderings[(sort_by, order_by)] if visible(m)]
+            models = [m for m in self.ordering(sort_by, order_by) if visible(m)]
             self.views[key] = (models, [m["name"].lower() for m in models])
         return self.views[key]
+
+    def ordering(self, sort_by: str, order_by: str) -> list[Record]:
+        if (sort_by, order_by) not in self.orderings:
+            self.orderings[(sort_by, order_by)] = listing.ordered(
+                self.models, SORT_KEYS[sort_by], descending=order_by == "DESC"
+            )
+        return self.orderings[(sort_by, order_by)]
+
+    def matching(self, q: Mapping[str, Any]) -> list[Record]:
+        """Every model the query's filters keep, in its order (pages are cut later)."""
+        key = tuple(q[p] for p in ("sort_by", "order_by", "visibility", "name", "id", "type"))
+        if key in self.results:
+            return self.results[key]
+        models, names = self.view(q["sort_by"], q["order_by"], q["visibility"])
+        found: list[Record] = models
+        if q["name"] is not None:  # the fuzzy filter, over names lowered once
+            term = q["name"].lower()
+            found = [m for m, name in zip(models, names, strict=True) if term in name]
+        if q["id"] is not None or q["type"] is not None:
+            found = listing.where(
+                found,
+                None if q["id"] is None else (lambda m: m["id"] == q["id"]),
+                None if q["type"] is None else (lambda m: m["type"] == q["type"]),
+            )
+        if len(self.results) >= RESULTS_KEPT:
+            self.results.pop(next(iter(self.results)))
+        self.results[key] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -171,18 +204,7 @@ class Backend:
                 "response status exception, code: 404",
                 solution=f"Check the workspace ID: workspace {workspace_id} does not exist.",
             )
-        models, names = workspace.view(q["sort_by"], q["order_by"], q["visibility"])
-        found: Sequence[Record] = models
-        if q["name"] is not None:  # the fuzzy filter, over names lowered once
-            term = q["name"].lower()
-            found = [m for m, name in zip(models, names, strict=True) if term in name]
-        if q["id"] is not None or q["type"] is not None:
-            found = listing.where(
-                found,
-                None if q["id"] is None else (lambda m: m["id"] == q["id"]),
-                None if q["type"] is None else (lambda m: m["type"] == q["type"]),
-            )
-        return listing.by_offset(found, q["offset"], q["limit"])
+        return listing.by_offset(workspace.matching(q), q["offset"], q["limit"])
 
 
 def _visible(caller: str, visibility: str | None) -> Callable[[Record], bool]:
@@ -204,15 +226,10 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
     by_workspace: dict[str, list[Record]] = {w["id"]: [] for w in records.get("workspaces", [])}
     for model in records.get("models", []):
         by_workspace[model["workspace_id"]].append(MODELS.public(model))
-    workspaces = {}
-    for w in records.get("workspaces", []):
-        models = by_workspace[w["id"]]
-        orderings = {
-            (sort_by, order): listing.ordered(models, key, descending=order == "DESC")
-            for sort_by, key in SORT_KEYS.items()
-            for order in ("ASC", "DESC")
-        }
-        workspaces[w["id"]] = Workspace(w["current_user"]["user_id"], orderings)
+    workspaces = {
+        w["id"]: Workspace(w["current_user"]["user_id"], by_workspace[w["id"]])
+        for w in records.get("workspaces", [])
+    }
     return Backend(workspaces)
 
 
