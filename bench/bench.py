@@ -200,6 +200,9 @@ def asyncio_load(url: str, connections: int, seconds: float, count: int | None =
 
 
 def load(url: str, connections: int, seconds: float) -> Result:
+    """Steady-state load: one request first builds what a server makes on first use."""
+    with urllib.request.urlopen(url, timeout=120) as response:
+        response.read()
     return (
         wrk(url, connections, seconds)
         if shutil.which("wrk")

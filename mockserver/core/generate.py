@@ -68,6 +68,11 @@ class Pools:
         return "-".join(self.pick(self.words) for _ in range(parts))
 
 
+def utc_text(moment: datetime) -> str:
+    """A UTC time as PAI and Huawei write it: 2023-05-30T12:24:30.401Z."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def pools(seed: int | None) -> Pools:
     from faker import Faker  # imported here: only generation needs it
 

@@ -29,6 +29,7 @@ from mockserver.core.auth import (
 from mockserver.core.auth import now as auth_now
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Link, Record
+from mockserver.core.generate import utc_text
 from mockserver.core.jsonbytes import RawCache, respond
 from mockserver.core.params import Param, ParamError, parse, parse_path
 from mockserver.core.vendor import Operation, Vendor, backend, request_id
@@ -252,8 +253,8 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
             "name": name,
             "description": pools.pick(pools.sentences),
             "type": "LLM_MODEL",
-            "create_time": _utc(created),
-            "update_time": _utc(updated),
+            "create_time": utc_text(created),
+            "update_time": utc_text(updated),
             "current_version": {
                 "id": pools.hex(32),
                 "name": f"v{pools.int(1, 9)}.{pools.int(0, 10)}",
@@ -265,7 +266,7 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
                         "model_path": f"obs://fabric-generated/{name}/",
                     }
                 },
-                "create_time": _utc(updated),
+                "create_time": utc_text(updated),
                 "create_user": owner,
             },
             "create_user": owner,
@@ -282,10 +283,6 @@ def _user(pools: Any) -> Record:
         "user_name": person.lower().replace(" ", ".")[:64],
         "user_id": pools.hex(32),
     }
-
-
-def _utc(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # --- 3. handlers -----------------------------------------------------------------------

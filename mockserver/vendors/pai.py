@@ -30,6 +30,7 @@ from mockserver.core.auth import (
 from mockserver.core.auth import now as auth_now
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Link, Record
+from mockserver.core.generate import utc_text
 from mockserver.core.jsonbytes import Raw, RawCache, prepend, respond
 from mockserver.core.params import Param, ParamError, parse
 from mockserver.core.vendor import Operation, Vendor, backend, request_id
@@ -95,6 +96,22 @@ def param_error(request: Request, exc: ParamError) -> Error:
 
 
 # --- 2. data ---------------------------------------------------------------------------
+
+START_OF_VERSIONS = datetime(2022, 1, 1, tzinfo=UTC)
+FORMAT_TYPES = (
+    "OfflineModel",
+    "SavedModel",
+    "Keras H5",
+    "Frozen Pb",
+    "Caffe Prototxt",
+    "TorchScript",
+    "XGBoost",
+    "PMML",
+    "AlinkModel",
+    "ONNX",
+)
+FRAMEWORK_TYPES = ("Pytorch", "XGBoost", "Keras", "Caffe", "Alink", "Xflow", "TensorFlow")
+
 
 MODEL_FIELDS = (
     "ModelId",
@@ -259,8 +276,8 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
                 "ModelId": "model-generated" if i == 0 else f"model-{pools.alnum(16)}",
                 "ModelName": f"{pools.slug()}-{i}",
                 "ModelDescription": pools.pick(pools.sentences),
-                "GmtCreateTime": _utc(created),
-                "GmtModifiedTime": _utc(pools.later(created)),
+                "GmtCreateTime": utc_text(created),
+                "GmtModifiedTime": utc_text(pools.later(created)),
                 "UserId": pools.digits(16),
                 "OwnerId": pools.digits(16),
                 "Origin": pools.pick(("ModelScope", "HuggingFace")),
@@ -290,14 +307,14 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
         version: Record = {
             "ModelId": "model-generated",
             "VersionName": f"{i // 1_000_000}.{i // 1000 % 1000}.{i % 1000}",
-            "GmtCreateTime": _utc(moment),
-            "GmtModifiedTime": _utc(pools.later(moment, 30)),
+            "GmtCreateTime": utc_text(moment),
+            "GmtModifiedTime": utc_text(pools.later(moment, 30)),
             "UserId": pools.digits(16),
             "OwnerId": pools.digits(16),
             "Uri": f"oss://{pools.slug()}.oss-cn-hangzhou.aliyuncs.com/models/{i}/",
             "VersionDescription": pools.pick(pools.sentences),
-            "FormatType": pools.pick(VERSIONS_FORMATS),
-            "FrameworkType": pools.pick(VERSIONS_FRAMEWORKS),
+            "FormatType": pools.pick(FORMAT_TYPES),
+            "FrameworkType": pools.pick(FRAMEWORK_TYPES),
             "Options": "{}",
             "SourceType": source,
             "ApprovalStatus": pools.pick(("Pending", "Approved", "Rejected")),
@@ -309,26 +326,6 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
                 f"region=cn-hangzhou,workspaceId={workspace},kind={kind},id=run-{pools.alnum(10)}"
             )
         yield "versions", version
-
-
-START_OF_VERSIONS = datetime(2022, 1, 1, tzinfo=UTC)
-VERSIONS_FORMATS = (
-    "OfflineModel",
-    "SavedModel",
-    "Keras H5",
-    "Frozen Pb",
-    "Caffe Prototxt",
-    "TorchScript",
-    "XGBoost",
-    "PMML",
-    "AlinkModel",
-    "ONNX",
-)
-VERSIONS_FRAMEWORKS = ("Pytorch", "XGBoost", "Keras", "Caffe", "Alink", "Xflow", "TensorFlow")
-
-
-def _utc(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # --- 3. handlers -----------------------------------------------------------------------
@@ -358,18 +355,7 @@ LIST_PARAMS = (
     Param(
         "FormatType",
         "enum",
-        choices=(
-            "OfflineModel",
-            "SavedModel",
-            "Keras H5",
-            "Frozen Pb",
-            "Caffe Prototxt",
-            "TorchScript",
-            "XGBoost",
-            "PMML",
-            "AlinkModel",
-            "ONNX",
-        ),
+        choices=FORMAT_TYPES,
     ),
     Param(
         "FrameworkType",
