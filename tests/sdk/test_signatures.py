@@ -1,5 +1,6 @@
 """`--auth verify`: requests signed by the vendors' own signers pass with the configured
-secret and fail, in the vendor's envelope, when anything signed is changed."""
+secret and fail, in the vendor's envelope, when anything signed is changed; the DashScope
+and Dreadnode SDKs' keys are compared with the configured ones."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from urllib.parse import quote
 
+import dashscope
 import httpx
 import pytest
 from alibabacloud_aiworkspace20210204 import models as m
@@ -17,6 +19,7 @@ from alibabacloud_aiworkspace20210204.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_tea_openapi.utils import Utils
 from alibabacloud_tea_openapi.utils_models import Config
+from dreadnode.app.api.client import ApiClient, AuthenticationError
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.sdk_request import SdkRequest
@@ -29,7 +32,12 @@ from tests.conftest import assert_valid
 
 pytestmark = pytest.mark.mockserver(
     auth="verify",
-    credentials=["pai:LTAI-test:pai-secret", "huawei:HW-AK:hw-secret"],
+    credentials=[
+        "pai:LTAI-test:pai-secret",
+        "huawei:HW-AK:hw-secret",
+        "dashscope::sk-good",
+        "dreadnode:ci:dn-good",
+    ],
 )
 MODEL = "model-rbvg5wzljz****ks92"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -237,3 +245,29 @@ def test_huawei_broken_signatures(
     assert body["error_code"] == "APIG.0301"
     assert detail in body["error_msg"]
     assert response.headers["x-request-id"]
+
+
+# --- DashScope and Dreadnode: keys compared with the configured ones ---------------------
+
+
+@pytest.mark.parametrize(("key", "status"), [("sk-good", 200), ("sk-wrong", 401)])
+def test_dashscope_sdk_key(
+    mockserver: MockServer, monkeypatch: pytest.MonkeyPatch, key: str, status: int
+) -> None:
+    monkeypatch.setattr(dashscope, "base_http_api_url", mockserver.url_for("/api/v1"))
+    result = dashscope.Deployments.list(page_no=1, page_size=5, api_key=key)
+    assert result.status_code == status
+    if status == 401:
+        assert (result.code, result.message) == ("InvalidApiKey", "Invalid API-key provided.")
+
+
+def test_dreadnode_sdk_key(mockserver: MockServer) -> None:
+    good = ApiClient(mockserver.url, api_key="dn-good")
+    wrong = ApiClient(mockserver.url, api_key="dn-wrong")
+    try:
+        assert good.list_model_versions("example", "example")["name"] == "example"
+        with pytest.raises(AuthenticationError, match="401: Authentication failed"):
+            wrong.list_model_versions("example", "example")
+    finally:
+        good._client.close()
+        wrong._client.close()
