@@ -47,3 +47,18 @@ def bundled_records(vendor: str, collection: str) -> list[dict[str, Any]]:
 def assert_valid(schemas: Schemas, name: str, body: Any) -> None:
     errors = schemas.errors(name, body)
     assert not errors, f"{name}: {errors}"
+
+
+# A working URL per vendor (the docs' examples) for tests that go over every vendor.
+LIST_URLS = {
+    "pai": "/api/v1/models/model-rbvg5wzljz****ks92/versions",
+    "huawei": "/v1/workspaces/default/models",
+    "dreadnode": "/api/v1/org/example/models/example/versions",
+    "dashscope": "/api/v1/deployments",
+}
+
+
+def error_code(vendor: str, body: dict[str, Any]) -> Any:
+    """The machine-readable code of a vendor's error body."""
+    field = {"pai": "Code", "huawei": "error_code", "dreadnode": "type", "dashscope": "code"}
+    return body.get(field[vendor])

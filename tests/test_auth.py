@@ -13,7 +13,7 @@ from mockserver import Settings, create_app
 from mockserver.cli import main
 from mockserver.core.auth import Credential, load_credentials
 from mockserver.core.schemas import Schemas
-from tests.conftest import assert_valid
+from tests.conftest import assert_valid, error_code
 
 URLS = {
     "pai": "/api/v1/models/model-rbvg5wzljz****ks92",
@@ -74,15 +74,6 @@ CHECK_CASES = [
     ("dashscope", {"X-API-Key": "sk-1"}, 401, "InvalidApiKey"),
     ("dashscope", {"Authorization": "Bearer sk-1"}, 200, None),
 ]
-
-
-def error_code(vendor: str, body: dict[str, Any]) -> str:
-    return {
-        "pai": body.get("Code"),
-        "huawei": body.get("error_code"),
-        "dreadnode": body.get("type"),
-        "dashscope": body.get("code"),
-    }[vendor]
 
 
 @pytest.mark.parametrize(("vendor", "headers", "status", "code"), CHECK_CASES)

@@ -11,15 +11,16 @@ from starlette.testclient import TestClient
 from mockserver import create_app
 from mockserver.core.schemas import Schemas
 from mockserver.vendors import VENDORS
-from tests.conftest import assert_valid
+from tests.conftest import LIST_URLS, assert_valid
 
 # vendor -> (a working URL, the backend method it calls)
-WORKING = {
-    "pai": ("/api/v1/models/model-rbvg5wzljz****ks92/versions", "list_versions"),
-    "huawei": ("/v1/workspaces/default/models", "list_models"),
-    "dreadnode": ("/api/v1/org/example/models/example/versions", "list_versions"),
-    "dashscope": ("/api/v1/deployments", "list_deployments"),
+BACKEND_METHOD = {
+    "pai": "list_versions",
+    "huawei": "list_models",
+    "dreadnode": "list_versions",
+    "dashscope": "list_deployments",
 }
+WORKING = {vendor: (LIST_URLS[vendor], method) for vendor, method in BACKEND_METHOD.items()}
 BY_NAME = {v.name: v for v in VENDORS}
 
 

@@ -13,14 +13,8 @@ from mockserver import MockServer, Settings, create_app
 from mockserver.core.faults import FaultSpecError
 from mockserver.core.schemas import Schemas
 from mockserver.vendors import VENDORS
-from tests.conftest import assert_valid
+from tests.conftest import LIST_URLS, assert_valid, error_code
 
-URLS = {
-    "pai": "/api/v1/models/model-rbvg5wzljz****ks92/versions",
-    "huawei": "/v1/workspaces/default/models",
-    "dreadnode": "/api/v1/org/example/models/example/versions",
-    "dashscope": "/api/v1/deployments",
-}
 BY_NAME = {v.name: v for v in VENDORS}
 # the codes the issue names, per vendor and status
 EXPECTED = {
@@ -39,15 +33,6 @@ EXPECTED = {
 CASES = [(v.name, status) for v in VENDORS for status in v.statuses]
 
 
-def code_of(vendor: str, body: dict[str, Any]) -> Any:
-    return {
-        "pai": body.get("Code"),
-        "huawei": body.get("error_code"),
-        "dreadnode": body.get("type"),
-        "dashscope": body.get("code"),
-    }[vendor]
-
-
 @pytest.fixture
 def own() -> Iterator[TestClient]:
     with TestClient(create_app(Settings(seed=42))) as client:
@@ -58,13 +43,13 @@ def own() -> Iterator[TestClient]:
 def test_every_injectable_status_in_the_vendors_envelope(
     client: TestClient, schemas: Schemas, vendor: str, status: int
 ) -> None:
-    response = client.get(URLS[vendor], headers={"X-Mock-Status": str(status)})
+    response = client.get(LIST_URLS[vendor], headers={"X-Mock-Status": str(status)})
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
     body = response.json()
     assert_valid(schemas, f"{vendor}/error", body)
     if (vendor, status) in EXPECTED:
-        assert code_of(vendor, body) == EXPECTED[(vendor, status)]
+        assert error_code(vendor, body) == EXPECTED[(vendor, status)]
     if status == 429:
         assert int(response.headers["retry-after"]) >= 1
         if vendor == "pai":
@@ -72,7 +57,7 @@ def test_every_injectable_status_in_the_vendors_envelope(
 
 
 def test_huawei_403_is_the_documented_gateway_shape(client: TestClient) -> None:
-    body = client.get(URLS["huawei"], headers={"X-Mock-Status": "403"}).json()
+    body = client.get(LIST_URLS["huawei"], headers={"X-Mock-Status": "403"}).json()
     assert body == {
         "error": {
             "code": "403",
@@ -85,12 +70,12 @@ def test_huawei_403_is_the_documented_gateway_shape(client: TestClient) -> None:
     }
 
 
-@pytest.mark.parametrize("vendor", sorted(URLS))
+@pytest.mark.parametrize("vendor", sorted(LIST_URLS))
 @pytest.mark.parametrize("value", ["418", "abc", "200", "99999"])
 def test_bad_directives_are_400_in_the_envelope(
     client: TestClient, schemas: Schemas, vendor: str, value: str
 ) -> None:
-    response = client.get(URLS[vendor], headers={"X-Mock-Status": value})
+    response = client.get(LIST_URLS[vendor], headers={"X-Mock-Status": value})
     assert response.status_code == 400
     assert_valid(schemas, f"{vendor}/error", response.json())
     assert "X-Mock-Status" in response.text
@@ -98,13 +83,13 @@ def test_bad_directives_are_400_in_the_envelope(
 
 def test_delay_header(client: TestClient) -> None:
     started = time.monotonic()
-    response = client.get(URLS["dashscope"], headers={"X-Mock-Delay-Ms": "200"})
+    response = client.get(LIST_URLS["dashscope"], headers={"X-Mock-Delay-Ms": "200"})
     assert response.status_code == 200
     assert time.monotonic() - started >= 0.15  # loose: at least most of the delay
 
 
 def test_delay_is_capped(client: TestClient) -> None:
-    response = client.get(URLS["dashscope"], headers={"X-Mock-Delay-Ms": "60001"})
+    response = client.get(LIST_URLS["dashscope"], headers={"X-Mock-Delay-Ms": "60001"})
     assert response.status_code == 400
     assert "from 0 to 60000" in response.json()["message"]
 
@@ -115,18 +100,18 @@ def test_rules_count_down_and_retire(own: TestClient) -> None:
         json={"vendor": "pai", "operation": "ListModelVersions", "status": 503, "times": 2},
     ).json()
     assert rule["times"] == 2
-    assert own.get(URLS["pai"]).status_code == 503
+    assert own.get(LIST_URLS["pai"]).status_code == 503
     assert own.get("/_mock/faults").json()["faults"][0]["times"] == 1
     assert own.get("/api/v1/models/model-rbvg5wzljz****ks92").status_code == 200  # not matched
-    assert own.get(URLS["pai"]).status_code == 503
+    assert own.get(LIST_URLS["pai"]).status_code == 503
     assert own.get("/_mock/faults").json()["faults"] == []
-    assert own.get(URLS["pai"]).status_code == 200
+    assert own.get(LIST_URLS["pai"]).status_code == 200
 
 
 def test_rule_by_path_glob_and_delay(own: TestClient) -> None:
     own.post("/_mock/faults", json={"path": "/v1/workspaces/*/models", "delay_ms": 150})
     started = time.monotonic()
-    assert own.get(URLS["huawei"]).status_code == 200
+    assert own.get(LIST_URLS["huawei"]).status_code == 200
     assert time.monotonic() - started >= 0.1
     entry = own.get("/_mock/requests").json()["requests"][-1]
     assert entry["fault"] == {"source": "rule", "delay_ms": 150, "rule": 1}
@@ -134,9 +119,9 @@ def test_rule_by_path_glob_and_delay(own: TestClient) -> None:
 
 def test_clearing_rules(own: TestClient) -> None:
     own.post("/_mock/faults", json={"status": 500})
-    assert own.get(URLS["dreadnode"]).status_code == 500
+    assert own.get(LIST_URLS["dreadnode"]).status_code == 500
     assert own.delete("/_mock/faults").status_code == 204
-    assert own.get(URLS["dreadnode"]).status_code == 200
+    assert own.get(LIST_URLS["dreadnode"]).status_code == 200
 
 
 def outcomes(seed: int) -> list[int]:
@@ -144,7 +129,7 @@ def outcomes(seed: int) -> list[int]:
         client.post(
             "/_mock/faults", json={"vendor": "dashscope", "status": 500, "probability": 0.5}
         )
-        return [client.get(URLS["dashscope"]).status_code for _ in range(30)]
+        return [client.get(LIST_URLS["dashscope"]).status_code for _ in range(30)]
 
 
 def test_probability_repeats_with_the_seed() -> None:
@@ -176,8 +161,8 @@ def test_bad_rules_are_refused(own: TestClient, spec: dict[str, Any], message: s
 
 
 def test_journal_marks_injected_faults(own: TestClient) -> None:
-    own.get(URLS["huawei"], headers={"X-Mock-Status": "408"})
-    own.get(URLS["huawei"])
+    own.get(LIST_URLS["huawei"], headers={"X-Mock-Status": "408"})
+    own.get(LIST_URLS["huawei"])
     injected, normal = own.get("/_mock/requests").json()["requests"]
     assert injected["fault"] == {"source": "header", "status": 408, "delay_ms": 0}
     assert injected["status"] == 408
@@ -188,22 +173,22 @@ def test_rate_limit_with_a_burst(schemas: Schemas) -> None:
     settings = Settings(rate_limits=(("dreadnode", 3.0),))
     with TestClient(create_app(settings)) as client:
         statuses = [
-            client.get(URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code
+            client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code
             for _ in range(5)
         ]
         assert statuses[:3] == [200, 200, 200]
         assert 429 in statuses[3:]
-        limited = client.get(URLS["dreadnode"], headers={"X-API-Key": "one"})
+        limited = client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "one"})
         assert limited.status_code == 429
         assert_valid(schemas, "dreadnode/error", limited.json())
         assert int(limited.headers["retry-after"]) >= 1
         # another credential has its own bucket; other vendors are not limited
-        assert client.get(URLS["dreadnode"], headers={"X-API-Key": "two"}).status_code == 200
-        assert client.get(URLS["dashscope"]).status_code == 200
+        assert client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "two"}).status_code == 200
+        assert client.get(LIST_URLS["dashscope"]).status_code == 200
         entry = client.get("/_mock/requests").json()["requests"][-3]
         assert entry["fault"]["source"] == "rate-limit"
         time.sleep(0.4)  # refills at 3 a second
-        assert client.get(URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code == 200
+        assert client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code == 200
 
 
 def test_reset_restores_the_rules_given_at_start() -> None:

@@ -9,9 +9,7 @@ import pytest
 from alibabacloud_aiworkspace20210204 import models as m
 from alibabacloud_aiworkspace20210204.client import Client
 from alibabacloud_tea_openapi.exceptions import ServerException, ThrottlingException
-from alibabacloud_tea_openapi.utils_models import Config
 from dreadnode.app.api.client import ApiClient, AuthenticationError
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import (
     ClientRequestException,
     ServerResponseException,
@@ -19,20 +17,13 @@ from huaweicloudsdkcore.exceptions.exceptions import (
 from huaweicloudsdkdataartsfabric.v1 import DataArtsFabricClient, ListModelsRequest
 
 from mockserver import MockServer
+from tests.sdk.conftest import huawei_client, pai_client
 
 MODEL = "model-rbvg5wzljz****ks92"
 
 
 def pai(server: MockServer) -> Client:
-    return Client(
-        Config(
-            access_key_id="a",
-            access_key_secret="b",
-            region_id="cn-hangzhou",
-            endpoint=f"127.0.0.1:{server.port}",
-            protocol="http",
-        )
-    )
+    return pai_client(server)
 
 
 def test_pai_throttling_exception(mockserver: MockServer) -> None:
@@ -64,14 +55,8 @@ def test_pai_server_exception(mockserver: MockServer) -> None:
 
 @pytest.fixture
 def huawei(mockserver: MockServer) -> Iterator[DataArtsFabricClient]:
-    client = (
-        DataArtsFabricClient.new_builder()
-        .with_credentials(BasicCredentials("ak", "sk", "project"))
-        .with_endpoints([mockserver.url])
-        .build()
-    )
-    yield client
-    client.get_http_client().close()
+    with huawei_client(mockserver) as client:
+        yield client
 
 
 def test_huawei_timeout_and_internal_error(

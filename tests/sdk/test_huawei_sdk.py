@@ -6,23 +6,17 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkdataartsfabric.v1 import DataArtsFabricClient, ListModelsRequest
 
 from mockserver import MockServer
+from tests.sdk.conftest import huawei_client
 
 
 @pytest.fixture
 def client(mockserver: MockServer) -> Iterator[DataArtsFabricClient]:
-    built = (
-        DataArtsFabricClient.new_builder()
-        .with_credentials(BasicCredentials("test-ak", "test-sk", "test-project"))
-        .with_endpoints([mockserver.url])
-        .build()
-    )
-    yield built
-    built.get_http_client().close()  # the SDK keeps a requests session open otherwise
+    with huawei_client(mockserver) as built:
+        yield built
 
 
 def test_list_models_defaults(client: DataArtsFabricClient, mockserver: MockServer) -> None:

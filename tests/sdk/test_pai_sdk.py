@@ -9,25 +9,17 @@ import pytest
 from alibabacloud_aiworkspace20210204 import models as m
 from alibabacloud_aiworkspace20210204.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
-from alibabacloud_tea_openapi.utils_models import Config
 
 from mockserver import MockServer
 from tests.conftest import bundled_records
+from tests.sdk.conftest import pai_client
 
 EXAMPLE = "model-rbvg5wzljz****ks92"
 
 
 @pytest.fixture
 def client(mockserver: MockServer) -> Client:
-    return Client(
-        Config(
-            access_key_id="LTAI-test",
-            access_key_secret="secret",
-            region_id="cn-hangzhou",
-            endpoint=f"127.0.0.1:{mockserver.port}",
-            protocol="http",
-        )
-    )
+    return pai_client(mockserver)
 
 
 def versions(client: Client, **request: Any) -> m.ListModelVersionsResponseBody:

@@ -15,10 +15,8 @@ import dashscope
 import httpx
 import pytest
 from alibabacloud_aiworkspace20210204 import models as m
-from alibabacloud_aiworkspace20210204.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_tea_openapi.utils import Utils
-from alibabacloud_tea_openapi.utils_models import Config
 from dreadnode.app.api.client import ApiClient, AuthenticationError
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
@@ -29,6 +27,7 @@ from huaweicloudsdkdataartsfabric.v1 import DataArtsFabricClient, ListModelsRequ
 from mockserver import MockServer
 from mockserver.core.schemas import Schemas
 from tests.conftest import assert_valid
+from tests.sdk.conftest import huawei_client, pai_client
 
 pytestmark = pytest.mark.mockserver(
     auth="verify",
@@ -44,18 +43,6 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 # --- Alibaba PAI: ACS3-HMAC-SHA256 -----------------------------------------------------
-
-
-def pai_client(server: MockServer, key: str = "LTAI-test", secret: str = "pai-secret") -> Client:
-    return Client(
-        Config(
-            access_key_id=key,
-            access_key_secret=secret,
-            region_id="cn-hangzhou",
-            endpoint=f"127.0.0.1:{server.port}",
-            protocol="http",
-        )
-    )
 
 
 def test_pai_sdk_signed_request_passes(mockserver: MockServer) -> None:
@@ -147,14 +134,8 @@ def test_pai_replayed_nonce(mockserver: MockServer) -> None:
 
 @pytest.fixture
 def huawei(mockserver: MockServer) -> Iterator[DataArtsFabricClient]:
-    client = (
-        DataArtsFabricClient.new_builder()
-        .with_credentials(BasicCredentials("HW-AK", "hw-secret", "project"))
-        .with_endpoints([mockserver.url])
-        .build()
-    )
-    yield client
-    client.get_http_client().close()
+    with huawei_client(mockserver, "HW-AK", "hw-secret") as client:
+        yield client
 
 
 def test_huawei_sdk_signed_request_passes(huawei: DataArtsFabricClient) -> None:
@@ -165,17 +146,11 @@ def test_huawei_sdk_signed_request_passes(huawei: DataArtsFabricClient) -> None:
 
 
 def test_huawei_sdk_with_wrong_secret(mockserver: MockServer) -> None:
-    client = (
-        DataArtsFabricClient.new_builder()
-        .with_credentials(BasicCredentials("HW-AK", "not-it", "project"))
-        .with_endpoints([mockserver.url])
-        .build()
-    )
-    try:
-        with pytest.raises(ClientRequestException) as info:
-            client.list_models(ListModelsRequest(workspace_id="default"))
-    finally:
-        client.get_http_client().close()
+    with (
+        huawei_client(mockserver, "HW-AK", "not-it") as client,
+        pytest.raises(ClientRequestException) as info,
+    ):
+        client.list_models(ListModelsRequest(workspace_id="default"))
     assert (info.value.status_code, info.value.error_code) == (401, "APIG.0301")
     assert "verify aksk signature fail" in info.value.error_msg
 
