@@ -18,7 +18,9 @@ from mockserver._version import __version__
 from mockserver.openapi import example_url
 
 STYLE = """
-body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 64rem; color: #222; }
+body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem;
+       padding: 0 1rem; color: #222; }
+a.try { word-break: break-all; }
 table { border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; }
 code { background: #f4f4f4; padding: 0 .25rem; }
