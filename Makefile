@@ -39,6 +39,7 @@ test: $(VENV)/.installed-test $(CHROMIUM)
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 fmt: $(VENV)/.installed-test
 	$(BIN)/ruff format .

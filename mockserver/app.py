@@ -237,9 +237,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         message = f"No endpoint at {request.url.path}; see GET /_mock/health for what is served."
         return ApiError(404, "NotFound", message).render(request)
-    return ApiError(exc.status_code, "HTTPError", str(exc.detail), headers=exc.headers).render(
-        request
-    )
+    headers = dict(exc.headers or {})
+    return ApiError(exc.status_code, "HTTPError", str(exc.detail), headers=headers).render(request)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

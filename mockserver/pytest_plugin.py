@@ -46,12 +46,12 @@ def mockserver(request: pytest.FixtureRequest) -> Iterator[MockServer]:
     """The mock for this test, its state and journal as loaded at start."""
     marker = request.node.get_closest_marker(MARKER)
     if marker is not None and (marker.args or marker.kwargs):
-        with MockServer(*marker.args, **marker.kwargs) as server:
-            yield server
+        with MockServer(*marker.args, **marker.kwargs) as own:
+            yield own
         return
-    server: MockServer = request.getfixturevalue("mockserver_session")
-    server.reset()
-    yield server
+    shared: MockServer = request.getfixturevalue("mockserver_session")
+    shared.reset()
+    yield shared
 
 
 @pytest.fixture
@@ -60,7 +60,8 @@ def mockserver_client(mockserver: MockServer) -> Iterator[httpx.Client]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="mockserver-client", daemon=True)
     thread.start()
-    transport = httpx.WSGITransport(app=ASGIMiddleware(mockserver.app, loop=loop))
+    bridge = ASGIMiddleware(mockserver.app, loop=loop)  # type: ignore[arg-type]
+    transport = httpx.WSGITransport(app=bridge)  # type: ignore[arg-type]
     try:
         with httpx.Client(transport=transport, base_url="http://mockserver") as client:
             yield client

@@ -39,7 +39,7 @@ class Pools:
     companies: list[str]
 
     # random() is several times cheaper than randrange(); these run millions of times
-    def int(self, low: int, high: int) -> int:
+    def number(self, low: int, high: int) -> int:
         """An integer in [low, high)."""
         return low + int(self.rng.random() * (high - low))
 
@@ -59,10 +59,10 @@ class Pools:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def moment(self) -> datetime:
-        return START + timedelta(seconds=self.int(0, SPAN_SECONDS))
+        return START + timedelta(seconds=self.number(0, SPAN_SECONDS))
 
     def later(self, moment: datetime, days: int = 120) -> datetime:
-        return moment + timedelta(seconds=self.int(0, days * 24 * 3600))
+        return moment + timedelta(seconds=self.number(0, days * 24 * 3600))
 
     def slug(self, parts: int = 2) -> str:
         return "-".join(self.pick(self.words) for _ in range(parts))

@@ -99,10 +99,9 @@ class Schemas:
         """
         declared = self._declared(error.schema, base)
         path = list(error.absolute_path)
+        instance: dict[str, Any] = error.instance if isinstance(error.instance, dict) else {}
         return [
-            (json_path([*path, key]), "unknown field")
-            for key in error.instance
-            if key not in declared
+            (json_path([*path, key]), "unknown field") for key in instance if key not in declared
         ]
 
     def _declared(self, schema: Any, base: str) -> set[str]:

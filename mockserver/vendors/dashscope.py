@@ -143,8 +143,8 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
     for i in range(n):
         model = pools.pick(BASE_MODELS)
         created = pools.moment().replace(tzinfo=None, microsecond=0)
-        base = pools.int(1, 4)
-        capacity = base * pools.int(0, 5)
+        base = pools.number(1, 4)
+        capacity = base * pools.number(0, 5)
         status = pools.pick(("PENDING", "UPDATING", "RUNNING", "STOPPED", "DELETING", "FAILED"))
         deployment: Record = {
             "deployed_model": f"{model}-{pools.hex(8)}-{pools.pick(pools.words)}{i}",
@@ -168,15 +168,15 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
                 model_unit_spec=f"mu.{model}.standard",
                 enable_thinking=pools.rng.random() < 0.5,
                 max_context_length=131072,
-                rpm_limit=str(pools.int(60, 2000)),
-                tpm_limit=pools.int(10_000, 2_000_000),
+                rpm_limit=str(pools.number(60, 2000)),
+                tpm_limit=pools.number(10_000, 2_000_000),
             )
         elif plan == "ptu":
             deployment.update(
                 plan="ptu",
                 ptu_capacity={
-                    "input_tpm": pools.int(10_000, 500_000),
-                    "output_tpm": pools.int(1_000, 100_000),
+                    "input_tpm": pools.number(10_000, 500_000),
+                    "output_tpm": pools.number(1_000, 100_000),
                 },
             )
         elif plan == "lora":

@@ -176,7 +176,7 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
         yield "models", {"name": f"{org}/generated" if i == 0 else f"{org}/{pools.slug()}-{i}"}
     moment = datetime(2023, 1, 1, tzinfo=UTC)
     for i in range(n):
-        moment += timedelta(seconds=pools.int(1, 3600))
+        moment += timedelta(seconds=pools.number(1, 3600))
         yield (
             "versions",
             {
@@ -184,12 +184,12 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
                 "name": f"{org}/generated",
                 "version": f"{i // 1_000_000}.{i // 1000 % 1000}.{i % 1000}",
                 "created_at": moment.isoformat().replace("+00:00", "Z"),
-                "download_count": pools.int(0, 5000),
+                "download_count": pools.number(0, 5000),
                 "framework": pools.pick(("safetensors", "pytorch", "onnx", "gguf")),
                 "is_public": pools.rng.random() < 0.3,
                 "origin": {"source": pools.pick(("upload", "training", "huggingface"))},
                 "summary": pools.pick(pools.sentences),
-                "tags": [pools.pick(pools.words) for _ in range(pools.int(0, 3))],
+                "tags": [pools.pick(pools.words) for _ in range(pools.number(0, 3))],
             },
         )
 

@@ -257,7 +257,7 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
             "update_time": utc_text(updated),
             "current_version": {
                 "id": pools.hex(32),
-                "name": f"v{pools.int(1, 9)}.{pools.int(0, 10)}",
+                "name": f"v{pools.number(1, 9)}.{pools.number(0, 10)}",
                 "cap_white_list": [],
                 "description": pools.pick(pools.sentences),
                 "config": {

@@ -268,7 +268,7 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
         created = pools.moment()
         labels = [
             {"Key": pools.pick(pools.words), "Value": pools.pick(pools.words)}
-            for _ in range(pools.int(0, 3))
+            for _ in range(pools.number(0, 3))
         ]
         yield (
             "models",
@@ -297,12 +297,12 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
                 "Accessibility": pools.pick(("PRIVATE", "PUBLIC")),
                 "ModelType": pools.pick(("Checkpoint", "LoRA")),
                 "OrderNumber": i + 1,
-                "ParameterSize": pools.int(1, 200_000),
+                "ParameterSize": pools.number(1, 200_000),
             },
         )
     moment = START_OF_VERSIONS
     for i in range(n):
-        moment += timedelta(seconds=pools.int(1, 3600))
+        moment += timedelta(seconds=pools.number(1, 3600))
         source = pools.pick(("Custom", "PAIFlow", "TrainingService"))
         version: Record = {
             "ModelId": "model-generated",
