@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         "--seed",
         type=int,
         metavar="N",
-        help="seed for everything random (request ids), so runs repeat",
+        help="seed for generated data, request ids and fault probabilities, so runs repeat",
     )
     serve.add_argument(
         "--generate",
