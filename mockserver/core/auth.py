@@ -96,6 +96,12 @@ def load_credentials(path: Path) -> tuple[Credential, ...]:
 # --- signing primitives ------------------------------------------------------------------
 
 
+def bearer(headers: Any) -> str:
+    """The token of `Authorization: Bearer <token>`, or "" when there is none."""
+    value: str = headers.get("authorization", "")
+    return value[7:].strip() if value.startswith("Bearer ") else ""
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 

@@ -9,6 +9,7 @@ The app installs one handler for ApiError (`exc.render(request)`); the router's 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -45,3 +46,11 @@ class ApiError(Exception):
         return JSONResponse(
             self.body(request), status_code=self.status, headers=self.response_headers(request)
         )
+
+
+def from_table(table: Mapping[int, tuple[str, str]], status: int) -> tuple[int, str, str]:
+    """(status, code, message) from a vendor's status table; an unknown status is its 500."""
+    if status not in table:
+        status = 500
+    code, message = table[status]
+    return status, code, message

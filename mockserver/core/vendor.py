@@ -28,7 +28,6 @@ class Operation:
     summary: str = ""
     params: Sequence[Param] = ()
     response_schema: str = ""
-    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,6 @@ class Vendor:
     error: Callable[[Request, int], ApiError]  # the vendor's error for a bare HTTP status
     param_error: Callable[[Request, ParamError], ApiError]
     error_schema: str = ""
-    docs: tuple[str, ...] = field(default=())
     # checks the request's credentials (auth check/verify); raises the vendor's error
     authenticate: Callable[[Request, AuthConfig, str], Awaitable[None]] | None = None
     statuses: tuple[int, ...] = ()  # the error statuses it answers (for fault injection)

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.core import listing
-from mockserver.core.auth import AuthConfig
-from mockserver.core.errors import ApiError
+from mockserver.core.auth import AuthConfig, bearer
+from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.jsonbytes import RawCache, respond
 from mockserver.core.params import Param, ParamError, parse
@@ -54,8 +54,7 @@ def error_for_status(request: Request, status: int) -> Error:
     if status == 405:
         message = f"The operation is not supported: {request.method} {request.url.path}."
         return Error(400, "UnsupportedOperation", message)
-    code, message = STATUS_CODES.get(status, STATUS_CODES[500])
-    return Error(status if status in STATUS_CODES else 500, code, message)
+    return Error(*from_table(STATUS_CODES, status))
 
 
 def param_error(request: Request, exc: ParamError) -> Error:
@@ -225,8 +224,7 @@ async def list_deployments(request: Request) -> Response:
 
 async def authenticate(request: Request, config: AuthConfig, operation: str) -> None:
     """`Authorization: Bearer <API key>`; in verify mode the key must be a configured one."""
-    value = request.headers.get("authorization", "")
-    key = value[7:].strip() if value.startswith("Bearer ") else ""
+    key = bearer(request.headers)
     if not key or (config.mode == "verify" and key not in config.secrets(NAME)):
         raise Error(401, "InvalidApiKey", "Invalid API-key provided.")
 

@@ -14,8 +14,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.core.auth import AuthConfig
-from mockserver.core.errors import ApiError
+from mockserver.core.auth import AuthConfig, bearer
+from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.jsonbytes import Raw
 from mockserver.core.params import Param, ParamError, parse_path
@@ -56,8 +56,7 @@ class Error(ApiError):
 def error_for_status(request: Request, status: int) -> Error:
     if status == 405:
         status = 404  # 405 is not among the envelope's documented codes
-    kind, detail = STATUS_TYPES.get(status, STATUS_TYPES[500])
-    return Error(status if status in STATUS_TYPES else 500, kind, detail)
+    return Error(*from_table(STATUS_TYPES, status))
 
 
 PYDANTIC_TYPES = {"length": "string_too_long", "pattern": "string_pattern_mismatch"}
@@ -229,8 +228,7 @@ async def list_model_versions(request: Request) -> Response:
 
 async def authenticate(request: Request, config: AuthConfig, operation: str) -> None:
     """`Authorization: Bearer <token>` (the docs) or `X-API-Key: <key>` (the SDK)."""
-    value = request.headers.get("authorization", "")
-    token = value[7:].strip() if value.startswith("Bearer ") else ""
+    token = bearer(request.headers)
     key = request.headers.get("x-api-key", "").strip()
     given = [t for t in (token, key) if t]
     accepted = config.secrets(NAME)

@@ -27,7 +27,7 @@ from mockserver.core.auth import (
     sha256_hex,
 )
 from mockserver.core.auth import now as auth_now
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.generate import utc_text
 from mockserver.core.jsonbytes import RawCache, respond
@@ -83,8 +83,7 @@ class Error(ApiError):
 def error_for_status(request: Request, status: int) -> Error:
     if status == 405:
         status = 404  # the gateway matches method and path together
-    code, message = STATUS_CODES.get(status, STATUS_CODES[500])
-    return Error(status if status in STATUS_CODES else 500, code, message)
+    return Error(*from_table(STATUS_CODES, status))
 
 
 def param_error(request: Request, exc: ParamError) -> Error:

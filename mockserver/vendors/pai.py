@@ -28,7 +28,7 @@ from mockserver.core.auth import (
     sha256_hex,
 )
 from mockserver.core.auth import now as auth_now
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.generate import utc_text
 from mockserver.core.jsonbytes import Raw, RawCache, prepend, respond
@@ -77,8 +77,7 @@ def error_for_status(request: Request, status: int) -> Error:
         # Alibaba's gateway finds an API by method and path together: a wrong method is
         # the same "api not found" 404 as a wrong path.
         status = 404
-    code, message = STATUS_CODES.get(status, STATUS_CODES[500])
-    return Error(status if status in STATUS_CODES else 500, code, message)
+    return Error(*from_table(STATUS_CODES, status))
 
 
 def param_error(request: Request, exc: ParamError) -> Error:
