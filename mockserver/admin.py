@@ -28,13 +28,13 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
 
 
 async def health(request: Request) -> JSONResponse:
-    store = request.app.state.store
+    store = request.app.store
     return JSONResponse({"status": "ok", "version": __version__, "records": store.counts()})
 
 
 def _single_process(request: Request) -> JSONResponse | None:
     """A refusal when this write would change only one of several worker processes."""
-    workers = request.app.state.settings.workers
+    workers = request.app.settings.workers
     if workers == 1:
         return None
     return _error(
@@ -48,31 +48,31 @@ def _single_process(request: Request) -> JSONResponse | None:
 
 def reset_state(app: Any) -> None:
     """Records, fault rules, rate limits and the random source back to how they were at start."""
-    app.state.store.reset()
-    app.state.rng.seed(app.state.settings.seed)
-    app.state.faults.reset()
+    app.store.reset()
+    app.rng.seed(app.settings.seed)
+    app.faults.reset()
 
 
 async def reset(request: Request) -> JSONResponse:
     if refusal := _single_process(request):
         return refusal
     reset_state(request.app)
-    return JSONResponse({"status": "reset", "records": request.app.state.store.counts()})
+    return JSONResponse({"status": "reset", "records": request.app.store.counts()})
 
 
 async def requests(request: Request) -> JSONResponse:
-    return JSONResponse({"requests": request.app.state.journal.list()})
+    return JSONResponse({"requests": request.app.journal.list()})
 
 
 async def clear_requests(request: Request) -> Response:
     if refusal := _single_process(request):
         return refusal
-    request.app.state.journal.clear()
+    request.app.journal.clear()
     return Response(status_code=204)
 
 
 async def data(request: Request) -> JSONResponse:
-    return JSONResponse(request.app.state.store.records)
+    return JSONResponse(request.app.store.records)
 
 
 async def add_data(request: Request) -> JSONResponse:
@@ -86,7 +86,7 @@ async def add_data(request: Request) -> JSONResponse:
         return _error(400, "InvalidJSON", f"the body is not JSON: {exc}")
     records = payload if isinstance(payload, list) else [payload]
     try:
-        added = request.app.state.store.add(vendor, collection, records, source="body")
+        added = request.app.store.add(vendor, collection, records, source="body")
     except FixtureError as exc:
         unknown = exc.problems[0].record == "-"
         return _error(
@@ -96,12 +96,12 @@ async def add_data(request: Request) -> JSONResponse:
             problems=[str(p) for p in exc.problems],
         )
     return JSONResponse(
-        {"added": added, "records": request.app.state.store.counts()[vendor]}, status_code=201
+        {"added": added, "records": request.app.store.counts()[vendor]}, status_code=201
     )
 
 
 async def faults(request: Request) -> JSONResponse:
-    return JSONResponse({"faults": request.app.state.faults.listing()})
+    return JSONResponse({"faults": request.app.faults.listing()})
 
 
 async def add_fault(request: Request) -> JSONResponse:
@@ -114,7 +114,7 @@ async def add_fault(request: Request) -> JSONResponse:
     if not isinstance(spec, dict):
         return _error(400, "InvalidFault", "a fault rule is a JSON object")
     try:
-        rule = request.app.state.faults.add(spec)
+        rule = request.app.faults.add(spec)
     except FaultSpecError as exc:
         return _error(400, "InvalidFault", str(exc))
     return JSONResponse(asdict(rule), status_code=201)
@@ -123,7 +123,7 @@ async def add_fault(request: Request) -> JSONResponse:
 async def clear_faults(request: Request) -> Response:
     if refusal := _single_process(request):
         return refusal
-    request.app.state.faults.clear()
+    request.app.faults.clear()
     return Response(status_code=204)
 
 

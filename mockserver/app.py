@@ -8,15 +8,17 @@ import math
 import os
 import random
 import re
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import Scope
+from starlette.routing import Match, Route
+from starlette.types import Receive, Scope, Send
 
 from mockserver import admin, openapi, pages
 from mockserver.core.auth import MODES, AuthConfig
@@ -69,7 +71,7 @@ def check_auth(settings: Settings, vendors: Sequence[Vendor] = VENDORS) -> None:
 SETTINGS_VARIABLE = "MOCKSERVER_SETTINGS"
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> MockApp:
     """The app of one worker process (`serve --workers N`), from settings in the environment.
 
     Every worker loads the same fixtures and generates the same records (same seed), so
@@ -84,43 +86,44 @@ def create_app(
     *,
     dataset: Dataset | None = None,
     vendors: Sequence[Vendor] = VENDORS,
-) -> Starlette:
+) -> MockApp:
     """The ASGI app serving every vendor; loads and validates the fixtures first."""
     settings = settings or Settings()
     check_auth(settings, vendors)
     if dataset is None:
         dataset = load_data(settings, vendors)
-    routes = [
-        Route(op.path, _guarded(v, op), methods=[op.method], name=f"{v.name}.{op.name}")
+    operations = tuple(
+        (
+            Route(op.path, _guarded(v, op), methods=[op.method], name=f"{v.name}.{op.name}"),
+            (v.name, op.name),
+        )
         for v in vendors
         for op in v.operations
-    ]
-    journal = Journal(settings.journal_size)
-    app = Starlette(
-        routes=[*routes, *admin.routes, *pages.routes],
-        middleware=[Middleware(JournalMiddleware, journal=journal, describe=_describer(vendors))],
-        exception_handlers={
-            ApiError: _render,
-            ParamError: _param_error,
-            HTTPException: _http_error,
-            Exception: _internal_error,
-        },
     )
+    routes = [route for route, _ in operations]
+    journal = Journal(settings.journal_size, _describer(vendors))
+    app = MockApp(
+        routes=[*routes, *admin.routes, *pages.routes],
+        middleware=[Middleware(JournalMiddleware, journal=journal)],
+        exception_handlers=dict(HANDLERS),
+    )
+    app.operations = operations
+    app._matched = {}
     # A trailing slash is a different path to the real services: answer 404, not a redirect.
     app.router.redirect_slashes = False
-    app.state.settings = settings
-    app.state.vendors = tuple(vendors)
+    app.settings = settings
+    app.vendors = tuple(vendors)
     with paused_gc():
         store = Store(vendors, dataset, bundled())
-    app.state.store = store
-    app.state.openapi = openapi.document(vendors, bundled())
-    app.state.journal = journal
+    app.store = store
+    app.openapi = openapi.document(vendors, bundled())
+    app.journal = journal
     # Workers share a seed for their data, not for their request ids.
-    app.state.rng = random.Random(
+    app.rng = random.Random(
         settings.seed if settings.workers == 1 else f"{settings.seed}:{os.getpid()}"
     )
-    app.state.auth = AuthConfig(settings.auth, settings.credentials)
-    app.state.faults = Faults(
+    app.auth = AuthConfig(settings.auth, settings.credentials)
+    app.faults = Faults(
         statuses={v.name: v.statuses for v in vendors},
         operations={v.name: tuple(op.name for op in v.operations) for v in vendors},
         seed=settings.seed,
@@ -128,6 +131,89 @@ def create_app(
         rate_limits=dict(settings.rate_limits),
     )
     return app
+
+
+Matched = tuple[Route, tuple[str, str], dict[str, Any]]  # route, (vendor, op), path params
+NOT_YET: Any = object()
+MATCHES_KEPT = 4096  # distinct (method, path) pairs remembered; then it starts over
+
+
+class MockApp(Starlette):
+    """Starlette, with a short way in for the vendor operations.
+
+    A request that fully matches an operation's route goes straight to its endpoint,
+    with the same exception handlers and journal as the full stack but without its
+    layers of middleware and send wrappers, which cost about as much as the mock's own
+    work (see docs/architecture.md). Anything else (the control plane, the pages, a
+    wrong path or method) takes the full stack, whose router tries the same routes first.
+    """
+
+    # What the handlers share, as typed attributes (starlette's `state` is untyped, and
+    # each of its reads is a Python-level __getattr__ on the hot path).
+    settings: Settings
+    vendors: tuple[Vendor, ...]
+    store: Store
+    openapi: dict[str, Any]
+    journal: Journal
+    rng: random.Random
+    auth: AuthConfig
+    faults: Faults
+    operations: tuple[tuple[Route, tuple[str, str]], ...] = ()  # and (vendor, operation)
+    _matched: dict[tuple[str, str, str], Matched | None]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            key = (scope["method"], scope["path"], scope.get("root_path", ""))
+            matched = self._matched.get(key, NOT_YET)
+            if matched is NOT_YET:
+                matched = self._match(scope)
+                if len(self._matched) >= MATCHES_KEPT:
+                    self._matched.clear()
+                self._matched[key] = matched
+            if matched is not None:
+                route, described, params = matched
+                scope.update(
+                    endpoint=route.endpoint,
+                    path_params=dict(params),
+                    app=self,
+                    router=self.router,
+                    route=route,
+                )
+                await self._operation(route.endpoint, described, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    def _match(self, scope: Scope) -> Matched | None:
+        """The operation this request fully matches, as the router would find it, or None."""
+        for route, described in self.operations:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return route, described, child["path_params"]
+            if match is Match.PARTIAL:
+                return None
+        return None
+
+    async def _operation(
+        self,
+        endpoint: Endpoint,
+        described: tuple[str, str],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        request = Request(scope, receive)
+        when, started, status = time.time(), time.perf_counter(), 500
+        try:
+            try:
+                response = await endpoint(request)
+            except Exception as exc:  # noqa: BLE001 - each kind has its handler; Exception's logs
+                handler = next(HANDLERS[c] for c in type(exc).__mro__ if c in HANDLERS)
+                response = await handler(request, exc)
+            status = response.status_code
+            await response(scope, receive, send)
+        finally:
+            duration = time.perf_counter() - started
+            self.journal.record(when, scope, status, duration, described)
 
 
 def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
@@ -142,7 +228,7 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
                 await asyncio.sleep(fault.delay_ms / 1000)
             if fault.status is not None:
                 raise _fault_error(vendor, request, fault)
-        auth: AuthConfig = request.app.state.auth
+        auth: AuthConfig = request.app.auth
         if auth.mode != "off" and vendor.authenticate is not None:
             await vendor.authenticate(request, auth, operation.name)
         return await endpoint(request)
@@ -152,7 +238,7 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
 
 
 def _fault_for(vendor: Vendor, operation: Operation, request: Request) -> Fault | None:
-    faults: Faults = request.app.state.faults
+    faults: Faults = request.app.faults
     directed = any(name.startswith(b"x-mock-") for name, _ in request.scope["headers"])
     if not (directed or faults.rules or vendor.name in faults.rate_limits):
         return None  # the common case, kept cheap: nothing to inject
@@ -212,7 +298,7 @@ def _describer(vendors: Sequence[Vendor]) -> Callable[[Scope], tuple[str | None,
 
 
 def _vendor(request: Request) -> Vendor | None:
-    return vendor_for(request.app.state.vendors, request.url.path)
+    return vendor_for(request.app.vendors, request.url.path)
 
 
 async def _render(request: Request, exc: Exception) -> Response:
@@ -248,3 +334,11 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     if vendor is not None:
         return vendor.error(request, 500).render(request)
     return ApiError(500, "InternalError", "The mock server failed unexpectedly.").render(request)
+
+
+HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[Response]]] = {
+    ApiError: _render,
+    ParamError: _param_error,
+    HTTPException: _http_error,
+    Exception: _internal_error,
+}

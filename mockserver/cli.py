@@ -209,7 +209,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mockserver.app import check_auth, create_app, load_data
-    from mockserver.server import Server, log_config
+    from mockserver.server import Server, log_config, options
 
     try:
         keys = credentials(args.credential)
@@ -262,7 +262,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_config=log_config(settings.log_level),
-        log_level=settings.log_level,
+        **options(settings.log_level),
     )
     server = Server(config)
     server.run()
@@ -277,7 +277,7 @@ def _serve_workers(settings: Settings) -> int:
     import uvicorn
 
     from mockserver.app import SETTINGS_VARIABLE
-    from mockserver.server import log_config
+    from mockserver.server import log_config, options
 
     os.environ[SETTINGS_VARIABLE] = settings.to_json()
     # Bound here, so the URL (port 0 included) is known before the workers start.
@@ -296,7 +296,7 @@ def _serve_workers(settings: Settings) -> int:
         fd=listener.fileno(),
         workers=settings.workers,
         log_config=log_config(settings.log_level),
-        log_level=settings.log_level,
+        **options(settings.log_level),
     )
     listener.close()
     return 0

@@ -29,13 +29,13 @@ nav a { margin-right: 1rem; }
 
 
 async def openapi_json(request: Request) -> JSONResponse:
-    return JSONResponse(request.app.state.openapi)
+    return JSONResponse(request.app.openapi)
 
 
 async def landing(request: Request) -> HTMLResponse:
-    counts = request.app.state.store.counts()
+    counts = request.app.store.counts()
     rows = []
-    for vendor in request.app.state.vendors:
+    for vendor in request.app.vendors:
         held = ", ".join(f"{n} {c}" for c, n in counts.get(vendor.name, {}).items())
         for op in vendor.operations:
             url = example_url(op)

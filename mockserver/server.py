@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger("mockserver")
 
@@ -20,6 +22,23 @@ def log_config(level: str) -> dict[str, Any]:
         "propagate": False,
     }
     return config
+
+
+def options(level: str) -> dict[str, Any]:
+    """What every uvicorn the mock runs is given: `serve`, its workers and MockServer."""
+    return {
+        "log_level": level,
+        "access_log": access_log(level),
+        # Clients call the mock directly: no X-Forwarded-* rewriting (docs/decisions.md).
+        "proxy_headers": False,
+        "http": HttpTools,
+    }
+
+
+def access_log(level: str) -> bool:
+    """uvicorn's access lines only where they show: it formats each line's arguments
+    (path quoting included) before the logger drops it, a cost paid on every request."""
+    return level.lower() in ("trace", "debug", "info")
 
 
 class Server(uvicorn.Server):
@@ -37,3 +56,50 @@ class Server(uvicorn.Server):
             host, port = self.servers[0].sockets[0].getsockname()[:2]
         shown = f"[{host}]" if ":" in str(host) else host
         return f"http://{shown}:{port}"
+
+
+class _HeadWithBody:
+    """A transport that sends a response's head in the same write as its body.
+
+    uvicorn writes the status line and headers, then the body: two system calls and two
+    TCP segments per response, the largest single cost of a small JSON answer. The head
+    is held until the next write (its body) or, at the latest, the end of the current
+    loop iteration, so nothing waits on it (a HEAD answer has no body write).
+    """
+
+    __slots__ = ("_transport", "_held")
+
+    def __init__(self, transport: Any) -> None:
+        self._transport = transport
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self._transport.write(held + data)
+        elif data[-4:] == b"\r\n\r\n" and data[:5] == b"HTTP/":
+            self._held = data
+            asyncio.get_running_loop().call_soon(self.flush)
+        else:
+            self._transport.write(data)
+
+    def flush(self) -> None:
+        held, self._held = self._held, None
+        if held is not None and not self._transport.is_closing():
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class HttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol, writing each response's head with its body."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.transport = _HeadWithBody(transport)  # type: ignore[assignment]

@@ -19,14 +19,13 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
 
 from mockserver.admin import reset_state
-from mockserver.app import create_app
+from mockserver.app import MockApp, create_app
 from mockserver.core.auth import Credential
 from mockserver.core.auth import credentials as parse_credentials
 from mockserver.core.faults import rate_limits as parse_rate_limits
-from mockserver.server import Server
+from mockserver.server import Server, options
 from mockserver.settings import Settings
 
 START_TIMEOUT = 30.0
@@ -63,7 +62,7 @@ class MockServer:
             faults=tuple(dict(f) for f in faults),
             rate_limits=tuple(parse_rate_limits(rate_limits).items()),
         )
-        self.app: Starlette = create_app(self.settings)  # fixtures are checked here, not later
+        self.app: MockApp = create_app(self.settings)  # fixtures are checked here, not later
         self._socket: socket.socket | None = None
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -75,7 +74,7 @@ class MockServer:
             raise RuntimeError("this MockServer is already running")
         # Bind here, so the port is known before the server thread starts.
         self._socket = socket.create_server((self.settings.host, self.settings.port))
-        config = uvicorn.Config(self.app, log_level=self.settings.log_level, lifespan="off")
+        config = uvicorn.Config(self.app, lifespan="off", **options(self.settings.log_level))
         self._server = Server(config)
         self._thread = threading.Thread(
             target=self._server.run,
@@ -137,34 +136,34 @@ class MockServer:
     def reset(self) -> None:
         """Records and random source back to how they were at start; an empty journal."""
         reset_state(self.app)
-        self.app.state.journal.clear()
+        self.app.journal.clear()
 
     def requests(self) -> list[dict[str, Any]]:
         """The request journal, oldest first (as GET /_mock/requests)."""
-        return self.app.state.journal.list()  # type: ignore[no-any-return]
+        return self.app.journal.list()
 
     def clear_requests(self) -> None:
-        self.app.state.journal.clear()
+        self.app.journal.clear()
 
     def add(
         self, vendor: str, collection: str, records: Sequence[dict[str, Any]] | dict[str, Any]
     ) -> int:
         """Add records validated like fixtures, all or none; raises FixtureError."""
         batch = [records] if isinstance(records, dict) else list(records)
-        return int(self.app.state.store.add(vendor, collection, batch, source="add()"))
+        return self.app.store.add(vendor, collection, batch, source="add()")
 
     def fault(self, **rule: Any) -> dict[str, Any]:
         """Add a fault rule: vendor, operation, path (glob), status, delay_ms, times,
         probability (any subset). Returns the rule with its id; raises FaultSpecError."""
-        return asdict(self.app.state.faults.add(rule))
+        return asdict(self.app.faults.add(rule))
 
     def faults(self) -> list[dict[str, Any]]:
         """The live fault rules, with their remaining counts (as GET /_mock/faults)."""
-        return self.app.state.faults.listing()  # type: ignore[no-any-return]
+        return self.app.faults.listing()
 
     def clear_faults(self) -> None:
-        self.app.state.faults.clear()
+        self.app.faults.clear()
 
     def data(self) -> dict[str, Any]:
         """Every record by vendor and collection (as GET /_mock/data)."""
-        return dict(self.app.state.store.records)
+        return dict(self.app.store.records)

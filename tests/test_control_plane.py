@@ -56,7 +56,7 @@ def test_add_then_reset(own: TestClient) -> None:
     assert total_deployments(own) == before
     assert (
         own.get("/_mock/data").json()["dashscope"]["deployments"]
-        == create_app().state.store.records["dashscope"]["deployments"]
+        == create_app().store.records["dashscope"]["deployments"]
     )
 
 
@@ -203,3 +203,36 @@ def test_reset_restores_the_random_source(own: TestClient) -> None:
     first = [own.get("/api/v1/deployments").json()["request_id"] for _ in range(2)]
     own.post("/_mock/reset")
     assert [own.get("/api/v1/deployments").json()["request_id"] for _ in range(2)] == first
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/models/model-rbvg5wzljz%2A%2A%2A%2Aks92/versions",
+        "/api/v1/models/model-rbvg5wzljz%2A%2A%2A%2Aks92/versions?Order=DESC&PageSize=2",
+        "/api/v1/models/model-rbvg5wzljz%2A%2A%2A%2Aks92",
+    ],
+)
+def test_repeated_answers_follow_data_changes(own: TestClient, path: str) -> None:
+    """Answers are kept per request for speed; adding data or a reset must show at once."""
+    version = {
+        "ModelId": "model-rbvg5wzljz****ks92",
+        "VersionName": "9.9.9",
+        "GmtCreateTime": "2030-01-01T00:00:00Z",
+        "GmtModifiedTime": "2030-01-01T00:00:00Z",
+        "Uri": "oss://bucket/new/",
+    }
+
+    def seen() -> str:
+        body = own.get(path).json()
+        return str(body["Versions"] if "Versions" in body else body["LatestVersion"])
+
+    before = seen()
+    assert seen() == before  # asked twice: the kept answer, a fresh RequestId around it
+    first, second = own.get(path), own.get(path)
+    assert first.json()["RequestId"] != second.json()["RequestId"]
+    assert second.json()["RequestId"] == second.headers["x-acs-request-id"]
+    assert own.post("/_mock/data/pai/versions", json=version).status_code == 201
+    assert "9.9.9" in seen()
+    assert own.post("/_mock/reset").status_code == 200
+    assert seen() == before

@@ -40,7 +40,7 @@ def test_a_bug_in_the_mock_is_still_the_vendors_500(
     fragile_client: TestClient, schemas: Schemas, vendor: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, method = WORKING[vendor]
-    backend = fragile_client.app.state.store.backends[vendor]  # type: ignore[attr-defined]
+    backend = fragile_client.app.store.backends[vendor]  # type: ignore[attr-defined]
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("simulated bug")

@@ -33,6 +33,7 @@ AUTH_HEADERS = (
     "x-project-id",
     "x-dashscope-workspace",
 )
+Describe = Callable[[Scope], tuple[str | None, str | None]]
 SECRET_HEADERS = {
     "x-api-key",
     "x-auth-token",
@@ -71,12 +72,40 @@ def auth_headers(headers: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
 class Journal:
     """A bounded, in-memory record of requests.
 
-    A request costs one tuple of what was already at hand; the entries are written out
-    (times, query, masked headers, vendor and operation) only when someone reads them.
+    A request costs one flat tuple of what was already at hand (strings, bytes and
+    numbers, which the garbage collector stops tracking; a kept scope would make every
+    collection walk a thousand requests' worth of dicts). The entries are written out
+    (times, query, masked headers) only when someone reads them.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, describe: Describe = lambda scope: (None, None)) -> None:
         self.entries: deque[tuple[Any, ...]] = deque(maxlen=size)
+        self.describe = describe  # scope -> (vendor, operation), when the caller cannot say
+
+    def record(
+        self,
+        when: float,
+        scope: Scope,
+        status: int,
+        duration: float,
+        described: tuple[str | None, str | None] | None = None,
+    ) -> None:
+        """Keep one answered request; `described` is its (vendor, operation) if known."""
+        state = scope.get("state") or {}
+        self.entries.append(
+            (
+                when,
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b""),
+                tuple(scope.get("headers", ())),
+                status,
+                duration,
+                described or self.describe(scope),
+                state.get("request_id"),
+                state.get("fault"),
+            )
+        )
 
     def clear(self) -> None:
         self.entries.clear()
@@ -87,40 +116,37 @@ class Journal:
 
 def _entry(
     when: float,
-    scope: Scope,
+    method: str,
+    path: str,
+    query: bytes,
+    headers: Sequence[tuple[bytes, bytes]],
     status: int,
     duration: float,
-    describe: Callable[[Scope], tuple[str | None, str | None]],
+    described: tuple[str | None, str | None],
+    request_id: str | None,
+    fault: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    vendor, operation = describe(scope)
-    state = scope.get("state", {})
     return {
         "time": datetime.fromtimestamp(when, UTC)
         .isoformat(timespec="milliseconds")
         .replace("+00:00", "Z"),
-        "method": scope["method"],
-        "path": scope["path"],
-        "query": _query(scope.get("query_string", b"")),
-        "headers": auth_headers(scope.get("headers", [])),
+        "method": method,
+        "path": path,
+        "query": _query(query),
+        "headers": auth_headers(headers),
         "status": status,
-        "vendor": vendor,
-        "operation": operation,
-        "request_id": state.get("request_id"),
-        "fault": state.get("fault"),
+        "vendor": described[0],
+        "operation": described[1],
+        "request_id": request_id,
+        "fault": fault,
         "duration_ms": round(duration * 1000, 3),
     }
 
 
 class JournalMiddleware:
-    def __init__(
-        self,
-        app: ASGIApp,
-        journal: Journal,
-        describe: Callable[[Scope], tuple[str | None, str | None]],
-    ) -> None:
+    def __init__(self, app: ASGIApp, journal: Journal) -> None:
         self.app = app
         self.journal = journal
-        self.describe = describe  # scope -> (vendor, operation)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_mock"):
@@ -139,9 +165,7 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            # the scope is kept as it is (it holds no body); read back on demand
-            duration = time.perf_counter() - started
-            self.journal.entries.append((when, scope, status, duration, self.describe))
+            self.journal.record(when, scope, status, time.perf_counter() - started)
 
 
 def _query(raw: bytes) -> dict[str, str | list[str]]:

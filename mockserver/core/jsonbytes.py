@@ -8,6 +8,7 @@ only the small envelope (request id, totals) on each request.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from starlette.responses import Response
@@ -25,17 +26,33 @@ class Raw(bytes):
 
 def dumps(value: Any) -> bytes:
     """`value` as compact UTF-8 JSON; Raw parts are copied, not serialised again."""
-    if isinstance(value, Raw):
-        return value
-    if isinstance(value, dict):
-        parts = (
-            _encode(str(k)).encode() + b":" + (v if isinstance(v, Raw) else dumps(v))
-            for k, v in value.items()
-        )
-        return b"{" + b",".join(parts) + b"}"
-    if isinstance(value, list | tuple):
-        return b"[" + b",".join(v if isinstance(v, Raw) else dumps(v) for v in value) + b"]"
+    kind = type(value)
+    if kind is Raw:
+        return value  # type: ignore[no-any-return]
+    if kind is str:
+        return _string(value).encode()
+    if kind is int:
+        return int.__repr__(value).encode()
+    if kind is dict:
+        return b"{" + b",".join([_key(k) + dumps(v) for k, v in value.items()]) + b"}"
+    if kind is list or kind is tuple:
+        return b"[" + b",".join([dumps(v) for v in value]) + b"]"
     return _encode(value).encode()
+
+
+def _key(name: Any) -> bytes:
+    """An object key and its colon, made once per distinct key (keys repeat endlessly)."""
+    found = _KEYS.get(name)
+    if found is None:
+        found = _encode(str(name)).encode() + b":"
+        if len(_KEYS) < _KEYS_KEPT:  # bounded, whatever keys the data brings
+            _KEYS[name] = found
+    return found
+
+
+_KEYS: dict[Any, bytes] = {}
+_KEYS_KEPT = 4096
+_string = json.encoder.encode_basestring  # what _encode does for a str, minus dispatch
 
 
 class RawCache:
@@ -55,14 +72,56 @@ class RawCache:
         return raw
 
 
+class Bodies:
+    """Whole answers, made once per distinct request while the data stays as it is.
+
+    A backend holds one, and any data change builds a new backend, so an answer can
+    never outlive the data it was made from. What varies per request (a request id) is
+    added around the kept bytes. Errors raised while making an answer are not kept.
+    Bounded by bytes: past the budget it starts over, so a scan over many distinct
+    pages cannot grow memory, while a test suite's few repeated requests stay cheap.
+    """
+
+    def __init__(self, budget: int = 16 * 2**20) -> None:
+        self._bodies: dict[Hashable, Raw] = {}
+        self._size = 0
+        self._budget = budget
+
+    def __call__(self, key: Hashable, make: Callable[[], Raw]) -> Raw:
+        body = self._bodies.get(key)
+        if body is None:
+            body = make()
+            if self._size + len(body) > self._budget:
+                self._bodies.clear()
+                self._size = 0
+            self._bodies[key] = body
+            self._size += len(body)
+        return body
+
+
 def prepend(key: str, value: Any, raw_object: Raw) -> bytes:
     """`{key: value, ...raw_object}` without serialising raw_object again."""
-    head = b"{" + _encode(key).encode() + b":" + dumps(value)
-    return head + (b"}" if raw_object == b"{}" else b"," + raw_object[1:])
+    if raw_object == b"{}":
+        return b"{" + _key(key) + dumps(value) + b"}"
+    return b"".join((b"{", _key(key), dumps(value), b",", memoryview(raw_object)[1:]))
 
 
-def respond(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response written with `dumps`."""
-    return Response(
-        dumps(value), status_code=status, headers=headers, media_type="application/json"
-    )
+class JSONBytes(Response):
+    """An operation's answer: JSON bytes already made, status 200.
+
+    The headers go straight to their raw form; starlette's constructor re-derives them
+    (lower-casing, encoding, scanning for duplicates) on every response, which shows on
+    the hot path. Same headers as `Response(body, media_type="application/json")`.
+    """
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, headers: Mapping[str, str] | None = None) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        raw = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()
+        ]
+        raw += ((b"content-length", b"%d" % len(body)), (b"content-type", b"application/json"))
+        self.raw_headers = raw

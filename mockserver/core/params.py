@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 Kind = Literal["int", "str", "enum"]
 Reason = Literal["type", "range", "choice", "length", "pattern", "repeated"]
@@ -92,6 +93,14 @@ def _convert(param: Param, raw: str) -> Any:
 def parse_path(values: dict[str, Any], specs: Sequence[Param]) -> dict[str, Any]:
     """Checked path parameters (always present, so no defaults)."""
     return {p.name: _convert(p, str(values[p.name])) for p in specs}
+
+
+def parse_query(query_string: bytes, specs: Sequence[Param]) -> dict[str, Any]:
+    """`parse` of a raw ASGI query string, read as starlette's QueryParams reads it."""
+    items = (
+        parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if query_string else ()
+    )
+    return parse(items, specs)
 
 
 def parse(items: Iterable[tuple[str, str]], specs: Sequence[Param]) -> dict[str, Any]:

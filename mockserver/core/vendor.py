@@ -61,7 +61,7 @@ def vendor_for(vendors: Sequence[Vendor], path: str) -> Vendor | None:
 
 def backend(request: Request, vendor: str) -> Any:
     """The live state of one vendor, held by the app's store."""
-    return request.app.state.store.backends[vendor]
+    return request.app.store.backends[vendor]
 
 
 def request_id(request: Request, style: str = "uuid") -> str:
@@ -72,14 +72,15 @@ def request_id(request: Request, style: str = "uuid") -> str:
     answers the same ids for the same sequence of requests.
     """
     state = request.scope.setdefault("state", {})
-    if "request_id" not in state:
+    found = state.get("request_id")
+    if found is None:
         # a version-4 UUID, written without building a uuid.UUID (this runs per request)
-        bits = request.app.state.rng.getrandbits(128) & UUID_CLEAR | UUID_V4
+        bits = request.app.rng.getrandbits(128) & UUID_CLEAR | UUID_V4
         text = f"{bits:032x}"
         if style != "hex":
             text = f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-        state["request_id"] = text.upper() if style == "UUID" else text
-    return str(state["request_id"])
+        found = state["request_id"] = text.upper() if style == "UUID" else text
+    return str(found)
 
 
 UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))  # the version and variant bits

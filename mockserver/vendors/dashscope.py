@@ -18,8 +18,8 @@ from mockserver.core import listing
 from mockserver.core.auth import AuthConfig, bearer
 from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
-from mockserver.core.jsonbytes import RawCache, respond
-from mockserver.core.params import Param, ParamError, parse
+from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw, RawCache, dumps, prepend
+from mockserver.core.params import Param, ParamError, parse_query
 from mockserver.core.vendor import Operation, Vendor, backend, request_id
 
 NAME = "dashscope"
@@ -104,6 +104,19 @@ class Backend:
     default: str | None
     deployments: dict[str, list[Record]]  # workspace id -> newest gmt_create first
     raw: RawCache = field(default_factory=RawCache)
+    pages: Bodies = field(default_factory=Bodies)  # ListDeployments bodies, by request
+
+    def deployments_page(self, workspace: str | None, query: bytes) -> Raw:
+        """ListDeployments' body without request_id (kept in `pages` by request)."""
+        q = parse_query(query, LIST_PARAMS)
+        page = self.list_deployments(workspace, q)
+        output = {
+            "page_no": q["page_no"],
+            "page_size": q["page_size"],
+            "total": page.total,
+            "deployments": [self.raw(d) for d in page.items],
+        }
+        return Raw(dumps({"output": output}))
 
     def list_deployments(self, workspace: str | None, q: Mapping[str, Any]) -> listing.Page[Record]:
         chosen = workspace or self.default
@@ -206,17 +219,11 @@ LIST_PARAMS = (
 
 
 async def list_deployments(request: Request) -> Response:
-    q = parse(request.query_params.multi_items(), LIST_PARAMS)
+    store: Backend = backend(request, NAME)
     workspace = request.headers.get(WORKSPACE_HEADER) or None
-    store = backend(request, NAME)
-    page = store.list_deployments(workspace, q)
-    output = {
-        "page_no": q["page_no"],
-        "page_size": q["page_size"],
-        "total": page.total,
-        "deployments": [store.raw(d) for d in page.items],
-    }
-    return respond({"request_id": request_id(request, "uuid"), "output": output})
+    query = request.scope["query_string"]
+    body = store.pages((workspace, query), lambda: store.deployments_page(workspace, query))
+    return JSONBytes(prepend("request_id", request_id(request, "uuid"), body))
 
 
 # --- 3b. credentials (auth check / verify) --------------------------------------------

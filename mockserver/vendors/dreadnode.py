@@ -17,7 +17,7 @@ from starlette.responses import Response
 from mockserver.core.auth import AuthConfig, bearer
 from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
-from mockserver.core.jsonbytes import Raw
+from mockserver.core.jsonbytes import JSONBytes, Raw
 from mockserver.core.params import Param, ParamError, parse_path
 from mockserver.core.vendor import Operation, Vendor, backend
 
@@ -220,7 +220,7 @@ PATH_PARAMS = (
 async def list_model_versions(request: Request) -> Response:
     path = parse_path(request.path_params, PATH_PARAMS)
     body = backend(request, NAME).body(path["org"], path["name"])
-    return Response(body, media_type="application/json")
+    return JSONBytes(body)
 
 
 # --- 3b. credentials (auth check / verify) --------------------------------------------

@@ -30,8 +30,8 @@ from mockserver.core.auth import now as auth_now
 from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.generate import utc_text
-from mockserver.core.jsonbytes import RawCache, respond
-from mockserver.core.params import Param, ParamError, parse, parse_path
+from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw, RawCache, dumps
+from mockserver.core.params import Param, ParamError, parse_path, parse_query
 from mockserver.core.vendor import Operation, Vendor, backend, request_id
 
 NAME = "huawei"
@@ -194,6 +194,13 @@ class Workspace:
 class Backend:
     workspaces: dict[str, Workspace]
     raw: RawCache = field(default_factory=RawCache)
+    pages: Bodies = field(default_factory=Bodies)  # ListModels bodies, by request
+
+    def models_page(self, workspace_id: str, query: bytes) -> Raw:
+        """ListModels' body (kept in `pages` by request)."""
+        path = parse_path({"workspace_id": workspace_id}, PATH_PARAMS)
+        page = self.list_models(path["workspace_id"], parse_query(query, LIST_PARAMS))
+        return Raw(dumps({"total": page.total, "models": [self.raw(m) for m in page.items]}))
 
     def list_models(self, workspace_id: str, q: Mapping[str, Any]) -> listing.Page[Record]:
         workspace = self.workspaces.get(workspace_id)
@@ -343,14 +350,10 @@ LIST_PARAMS = (
 
 
 async def list_models(request: Request) -> Response:
-    path = parse_path(request.path_params, PATH_PARAMS)
-    q = parse(request.query_params.multi_items(), LIST_PARAMS)
-    store = backend(request, NAME)
-    page = store.list_models(path["workspace_id"], q)
-    return respond(
-        {"total": page.total, "models": [store.raw(m) for m in page.items]},
-        headers={"X-Request-Id": request_id(request, "hex")},
-    )
+    store: Backend = backend(request, NAME)
+    workspace_id, query = request.path_params["workspace_id"], request.scope["query_string"]
+    body = store.pages((workspace_id, query), lambda: store.models_page(workspace_id, query))
+    return JSONBytes(body, headers={"X-Request-Id": request_id(request, "hex")})
 
 
 # --- 3b. credentials (auth check / verify) --------------------------------------------

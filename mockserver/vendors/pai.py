@@ -31,8 +31,8 @@ from mockserver.core.auth import now as auth_now
 from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.generate import utc_text
-from mockserver.core.jsonbytes import Raw, RawCache, prepend, respond
-from mockserver.core.params import Param, ParamError, parse
+from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw, RawCache, dumps, prepend
+from mockserver.core.params import Param, ParamError, parse_query
 from mockserver.core.vendor import Operation, Vendor, backend, request_id
 
 NAME = "pai"
@@ -186,6 +186,7 @@ class Backend:
     versions: dict[str, list[Record]]  # by ModelId, oldest first (the default order)
     raw: RawCache = field(default_factory=RawCache)
     bodies: dict[str, Raw] = field(default_factory=dict)  # GetModel bodies, made once
+    pages: Bodies = field(default_factory=Bodies)  # ListModelVersions bodies, by request
     index: dict[tuple[str, str, str], list[Record]] = field(default_factory=dict)
 
     def model(self, model_id: str) -> Record:
@@ -206,6 +207,11 @@ class Backend:
             model["LatestVersion"] = versions[-1]
             model["GmtLatestVersionModifiedTime"] = versions[-1]["GmtModifiedTime"]
         return {k: model[k] for k in MODEL_FIELDS if k in model}
+
+    def versions_page(self, model_id: str, query: bytes) -> Raw:
+        """ListModelVersions' body without RequestId (kept in `pages` by request)."""
+        page = self.list_versions(model_id, parse_query(query, LIST_PARAMS))
+        return Raw(dumps({"Versions": [self.raw(v) for v in page.items], "TotalCount": page.total}))
 
     def list_versions(self, model_id: str, q: Mapping[str, Any]) -> listing.Page[Record]:
         self.model(model_id)
@@ -371,24 +377,15 @@ LIST_PARAMS = (
 async def get_model(request: Request) -> Response:
     body = backend(request, NAME).get_model_body(request.path_params["ModelId"])
     rid = request_id(request, "UUID")
-    return Response(
-        prepend("RequestId", rid, body),
-        media_type="application/json",
-        headers={"x-acs-request-id": rid},
-    )
+    return JSONBytes(prepend("RequestId", rid, body), headers={"x-acs-request-id": rid})
 
 
 async def list_model_versions(request: Request) -> Response:
-    q = parse(request.query_params.multi_items(), LIST_PARAMS)
-    store = backend(request, NAME)
-    page = store.list_versions(request.path_params["ModelId"], q)
+    store: Backend = backend(request, NAME)
+    model_id, query = request.path_params["ModelId"], request.scope["query_string"]
+    body = store.pages((model_id, query), lambda: store.versions_page(model_id, query))
     rid = request_id(request, "UUID")
-    body = {
-        "RequestId": rid,
-        "Versions": [store.raw(v) for v in page.items],
-        "TotalCount": page.total,
-    }
-    return respond(body, headers={"x-acs-request-id": rid})
+    return JSONBytes(prepend("RequestId", rid, body), headers={"x-acs-request-id": rid})
 
 
 # --- 3b. credentials (auth check / verify) --------------------------------------------

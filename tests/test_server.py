@@ -1,0 +1,131 @@
+"""The uvicorn set-up: each response's head goes out with its body, and nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import pytest
+
+from mockserver import MockServer
+from mockserver.server import _HeadWithBody
+
+HEAD = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"
+
+
+class Recorder:
+    """A transport that records what reaches the socket."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str) -> Any:
+        return ("127.0.0.1", 1) if name == "peername" else None
+
+
+@pytest.mark.anyio
+async def test_head_and_body_leave_in_one_write() -> None:
+    recorder = Recorder()
+    transport = _HeadWithBody(recorder)
+    transport.write(HEAD)
+    assert recorder.writes == []
+    transport.write(b"{}")
+    assert recorder.writes == [HEAD + b"{}"]
+    await asyncio.sleep(0)  # the end-of-iteration flush finds nothing left to send
+    assert recorder.writes == [HEAD + b"{}"]
+
+
+@pytest.mark.anyio
+async def test_a_head_without_body_leaves_by_the_end_of_the_iteration() -> None:
+    recorder = Recorder()
+    transport = _HeadWithBody(recorder)
+    transport.write(HEAD)  # e.g. the answer to a HEAD request, or 100 Continue
+    await asyncio.sleep(0)
+    assert recorder.writes == [HEAD]
+
+
+@pytest.mark.anyio
+async def test_close_sends_what_is_held_first() -> None:
+    recorder = Recorder()
+    transport = _HeadWithBody(recorder)
+    transport.write(HEAD)
+    transport.close()
+    assert recorder.writes == [HEAD]
+    assert recorder.closed
+
+
+@pytest.mark.anyio
+async def test_other_writes_pass_straight_through_and_attributes_delegate() -> None:
+    recorder = Recorder()
+    transport = _HeadWithBody(recorder)
+    transport.write(b"5\r\nhello\r\n")
+    assert recorder.writes == [b"5\r\nhello\r\n"]
+    assert transport.get_extra_info("peername") == ("127.0.0.1", 1)
+
+
+def exchange(port: int, request: bytes, responses: int, bodies: bool = True) -> bytes:
+    """Send raw bytes; read until `responses` complete answers arrived (bounded)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(request)
+        data = b""
+        while data.count(b"HTTP/1.1 ") < responses or not _complete(data, bodies):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def _complete(data: bytes, bodies: bool) -> bool:
+    """Whether the last answer has its whole head (and body, unless bodies is False)."""
+    last = data.rsplit(b"HTTP/1.1 ", 1)[1]
+    head, end, body = last.partition(b"\r\n\r\n")
+    if not end or not bodies:
+        return bool(end)
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":")[1])
+    return True
+
+
+@pytest.fixture(scope="module")
+def served() -> Any:
+    with MockServer() as server:
+        yield server
+
+
+def test_pipelined_requests_are_answered_in_order(served: MockServer) -> None:
+    get = b"GET /api/v1/deployments HTTP/1.1\r\nHost: x\r\n\r\n"
+    missing = b"GET /api/v1/models/nope HTTP/1.1\r\nHost: x\r\n\r\n"
+    data = exchange(served.port, get + missing + get, responses=3)
+    statuses = [part[:3] for part in data.split(b"HTTP/1.1 ")[1:]]
+    assert statuses == [b"200", b"404", b"200"]
+
+
+def test_head_requests_get_their_headers(served: MockServer) -> None:
+    request = b"HEAD /api/v1/deployments HTTP/1.1\r\nHost: x\r\n\r\n"
+    data = exchange(served.port, request, 1, bodies=False)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert b"content-type: application/json" in head
+    assert body == b""
+
+
+def test_expect_continue_then_the_answer(served: MockServer) -> None:
+    request = (
+        b"POST /_mock/reset HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+        b"Expect: 100-continue\r\n\r\n"
+    )
+    data = exchange(served.port, request, 1)
+    assert b"HTTP/1.1 200 OK" in data
