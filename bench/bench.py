@@ -1,14 +1,15 @@
 """Benchmark: the mock against a bare starlette app serving the same bytes.
 
-    python bench/bench.py [--duration 10] [--soak 1000000] [--skip-generated]
+    python bench/bench.py [--duration 5] [--rounds 3] [--soak 1000000] [--skip-generated]
 
 The server under test is pinned to core 0 and the load generator to core 1 (`taskset`),
 so they do not share a core. Load comes from wrk when it is installed (Debian's `wrk`),
 else from a bounded asyncio client. Everything listens on 127.0.0.1. Prints requests/s,
 p50 and p99 for GetModel and ListModelVersions at concurrency 1 and 32 with the ratio
-mock/bare from the same run, cold start, RSS after load, and with 100,000 generated
-records per collection the start-up time and a filtered, sorted list page.
-"""
+mock/bare, cold start, RSS after load, and with 100,000 generated records per
+collection the start-up time and a filtered, sorted list page. Mock and bare runs
+alternate over several rounds and medians are shown: on a shared virtual machine a
+single run can move by a third."""
 
 from __future__ import annotations
 
@@ -222,18 +223,59 @@ def capture(port: int, paths: list[str]) -> dict[str, str]:
     return bodies
 
 
+def median(results: list[Result]) -> Result:
+    """Each figure's median over the rounds (a noisy machine moves single runs a lot)."""
+    return Result(
+        statistics.median(r.rps for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+        sum(r.errors for r in results),
+    )
+
+
 def row(label: str, mock: Result, bare: Result | None) -> str:
     ratio = f"{mock.rps / bare.rps:5.2f}" if bare else "    -"
     bare_rps = f"{bare.rps:9.0f}" if bare else "        -"
+    bare_p99 = f"{bare.p99_ms:8.2f}" if bare else "       -"
     return (
-        f"{label:<58} {mock.rps:9.0f} {mock.p50_ms:7.2f} {mock.p99_ms:7.2f} "
-        f"{bare_rps} {ratio} {mock.errors:6d}"
+        f"{label:<52} {mock.rps:9.0f} {mock.p50_ms:7.2f} {mock.p99_ms:7.2f} "
+        f"{bare_rps} {bare_p99} {ratio} {mock.errors:6d}"
     )
+
+
+HEADER = (
+    f"{'endpoint, concurrency':<52} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
+    f"{'bare r/s':>9} {'bare p99':>8} {'ratio':>5} {'errors':>6}"
+)
+CASES = [
+    (name, path, connections)
+    for name, path in (("GetModel", GET_MODEL), ("ListModelVersions", LIST_VERSIONS))
+    for connections in (1, 32)
+]
+
+
+def bare_command(port: int) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        "bare:app",
+        "--app-dir",
+        str(ROOT / "bench"),
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=10, help="seconds per load run")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per load run")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of mock-then-bare runs (medians shown)"
+    )
     parser.add_argument("--generate", type=int, default=100_000)
     parser.add_argument("--skip-generated", action="store_true")
     parser.add_argument(
@@ -252,59 +294,43 @@ def main() -> int:
         f"{SERVER_CORE}, load on core {LOAD_CORE}"
     )
     starts = []
-    for _ in range(3):
+    for _ in range(5):
         port = free_port()
         with server(mock_command(port), port, "/_mock/health") as (_, seconds):
             starts.append(seconds)
     print(
         f"cold start (process start to first 200), bundled fixtures: "
-        f"{statistics.median(starts):.3f} s (median of 3)"
+        f"{statistics.median(starts):.3f} s (median of 5; "
+        f"{min(starts):.3f} to {max(starts):.3f})"
     )
 
-    header = (
-        f"{'endpoint, concurrency':<58} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'bare r/s':>9} {'ratio':>5} {'errors':>6}"
-    )
-    port = free_port()
+    # Both servers up at once; each round loads the mock, then the bare app, case by case,
+    # so that the two meet the same moments of a noisy machine.
+    port, bare_port = free_port(), free_port()
+    runs: dict[tuple[str, int], tuple[list[Result], list[Result]]] = {
+        (name, c): ([], []) for name, _, c in CASES
+    }
     with server(mock_command(port), port, "/_mock/health") as (process, _):
-        bodies = capture(port, [GET_MODEL, LIST_VERSIONS])
-        mock_results = {}
-        for name, path in (("GetModel", GET_MODEL), ("ListModelVersions", LIST_VERSIONS)):
-            for connections in (1, 32):
-                mock_results[(name, connections)] = load(
-                    f"http://127.0.0.1:{port}{path}", connections, args.duration
-                )
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(capture(port, [GET_MODEL, LIST_VERSIONS]), handle)
+        env = {"BENCH_RESPONSES": handle.name}
+        with server(bare_command(bare_port), bare_port, "/", env=env):
+            for _ in range(args.rounds):
+                for name, path, connections in CASES:
+                    mock_runs, bare_runs = runs[(name, connections)]
+                    for target, into in ((port, mock_runs), (bare_port, bare_runs)):
+                        url = f"http://127.0.0.1:{target}{path}"
+                        into.append(load(url, connections, args.duration))
         rss = rss_mb(process.pid)
         journal = len(
             json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/_mock/requests"))["requests"]
         )
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(bodies, handle)
-    bare_port = free_port()
-    bare_command = [
-        PYTHON,
-        "-m",
-        "uvicorn",
-        "bare:app",
-        "--app-dir",
-        str(ROOT / "bench"),
-        "--port",
-        str(bare_port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    bare_results = {}
-    with server(bare_command, bare_port, "/", env={"BENCH_RESPONSES": handle.name}):
-        for name, path in (("GetModel", GET_MODEL), ("ListModelVersions", LIST_VERSIONS)):
-            for connections in (1, 32):
-                bare_results[(name, connections)] = load(
-                    f"http://127.0.0.1:{bare_port}{path}", connections, args.duration
-                )
     os.unlink(handle.name)
-    print(header)
-    for key, result in mock_results.items():
-        print(row(f"{key[0]} (docs' example), c={key[1]}", result, bare_results[key]))
+    print(f"{args.rounds} rounds of {args.duration:g} s per server and case; medians:")
+    print(HEADER)
+    for (name, connections), (mock_runs, bare_runs) in runs.items():
+        label = f"{name} (docs' example), c={connections}"
+        print(row(label, median(mock_runs), median(bare_runs)))
     print(f"mock RSS after load: {rss:.1f} MB; journal holds {journal} entries (bounded)")
 
     if not args.skip_generated:
@@ -319,7 +345,7 @@ def main() -> int:
                 f"start-up with --generate {args.generate}: {seconds:.1f} s, "
                 f"RSS {rss_mb(process.pid):.0f} MB"
             )
-            print(header)
+            print(HEADER)
             for label, path in GENERATED_PAGES.items():
                 result = load(f"http://127.0.0.1:{port}{path}", 1, args.duration)
                 print(row(f"{label}, c=1", result, None))
