@@ -28,7 +28,7 @@ from mockserver.core.fixtures import Dataset, load_dir
 from mockserver.core.generate import generate, paused_gc
 from mockserver.core.journal import Journal, JournalMiddleware
 from mockserver.core.params import ParamError
-from mockserver.core.schemas import bundled
+from mockserver.core.schemas import Schemas, bundled
 from mockserver.core.store import Store
 from mockserver.core.vendor import Endpoint, Operation, Vendor, vendor_for
 from mockserver.settings import Settings
@@ -37,10 +37,12 @@ from mockserver.vendors import VENDORS
 log = logging.getLogger("mockserver")
 
 
-def load_fixtures(settings: Settings, vendors: Sequence[Vendor] = VENDORS) -> Dataset:
+def load_fixtures(
+    settings: Settings, vendors: Sequence[Vendor] = VENDORS, schemas: Schemas | None = None
+) -> Dataset:
     """The validated records of the settings' fixtures folder (raises FixtureError)."""
     collections = {v.name: v.collections for v in vendors}
-    return load_dir(settings.fixtures_dir, collections, bundled())
+    return load_dir(settings.fixtures_dir, collections, schemas or bundled())
 
 
 def load_data(

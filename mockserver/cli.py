@@ -158,10 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from mockserver.app import load_fixtures
+    from mockserver.core.schemas import Schemas
 
     folder = args.dir or data_dir("fixtures")
     try:
-        dataset = load_fixtures(Settings(fixtures=folder))
+        # every record through jsonschema: no memo of earlier runs (see ValidMemo)
+        schemas = Schemas(data_dir("schemas"))
+        dataset = load_fixtures(Settings(fixtures=folder), schemas=schemas)
     except FixtureError as exc:
         for problem in exc.problems:
             print(problem)

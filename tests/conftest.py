@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,10 @@ from starlette.testclient import TestClient
 from mockserver import create_app
 from mockserver.core.schemas import Schemas, bundled
 from mockserver.settings import data_dir
+
+# No memo of valid records from earlier runs (see ValidMemo): each run validates every
+# record it loads, and the user's cache folder is left alone. tests/core covers the memo.
+os.environ["MOCKSERVER_CACHE_DIR"] = "-"
 
 DATA = Path(__file__).parent / "data"
 

@@ -228,7 +228,7 @@ class Validator:
             if name in record:
                 found.append(problem(f"$.{name}", "must not be written: the server derives it"))
         stored = {k: v for k, v in record.items() if k not in collection.derived}
-        schema_errors = self.schemas.errors(collection.schema, stored)
+        schema_errors = self.schemas.errors(collection.schema, stored, remember=True)
         found += [problem(path, message) for path, message in schema_errors]
         if not schema_errors:
             for rule in collection.checks:
@@ -276,6 +276,8 @@ def load_dir(root: Path, vendors: Mapping[str, Sequence[Collection]], schemas: S
         }
     if problems:
         raise FixtureError(problems)
+    if schemas.memo is not None:
+        schemas.memo.save()
     return dataset
 
 
