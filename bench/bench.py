@@ -1,6 +1,6 @@
 """Benchmark: the mock against a bare starlette app serving the same bytes.
 
-    python bench/bench.py [--duration 5] [--rounds 3] [--soak 1000000] [--skip-generated]
+    python bench/bench.py [--duration 4] [--rounds 5] [--soak 1000000] [--skip-generated]
 
 The server under test is pinned to core 0 and the load generator to core 1 (`taskset`),
 so they do not share a core. Load comes from wrk when it is installed (Debian's `wrk`),
@@ -127,11 +127,20 @@ def rss_mb(pid: int) -> float:
 # --- load -----------------------------------------------------------------------------
 
 
-def wrk(url: str, connections: int, seconds: float) -> Result:
+def wrk(url: str, connections: int, seconds: float, distinct: bool = False) -> Result:
+    script = ["-s", str(ROOT / "bench" / "distinct.lua")] if distinct else []
     out = subprocess.run(
         pinned(
             LOAD_CORE,
-            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url],
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--latency",
+                *script,
+                url,
+            ],
         ),
         capture_output=True,
         text=True,
@@ -155,11 +164,15 @@ async def _client(
     count: int | None,
     samples: list[float],
     errors: list[int],
+    distinct: bool = False,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
     done = 0
     while time.monotonic() < deadline and (count is None or done < count):
+        if distinct:  # as bench/distinct.lua: no two requests alike
+            unique = f"{path}&_bench={id(samples)}-{done}"
+            request = f"GET {unique} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
         started = time.perf_counter()
         writer.write(request)
         head = await reader.readuntil(b"\r\n\r\n")
@@ -172,7 +185,13 @@ async def _client(
     writer.close()
 
 
-def asyncio_load(url: str, connections: int, seconds: float, count: int | None = None) -> Result:
+def asyncio_load(
+    url: str,
+    connections: int,
+    seconds: float,
+    count: int | None = None,
+    distinct: bool = False,
+) -> Result:
     """A bounded keep-alive client, when wrk is not installed (or for a counted soak)."""
     host, port, path = re.match(r"http://([^:/]+):(\d+)(.*)", url).groups()
     samples: list[float] = []
@@ -184,7 +203,7 @@ def asyncio_load(url: str, connections: int, seconds: float, count: int | None =
         deadline = started + (seconds if count is None else 24 * 3600)
         await asyncio.gather(
             *(
-                _client(host, int(port), path, deadline, per_client, samples, errors)
+                _client(host, int(port), path, deadline, per_client, samples, errors, distinct)
                 for _ in range(connections)
             )
         )
@@ -200,14 +219,17 @@ def asyncio_load(url: str, connections: int, seconds: float, count: int | None =
     )
 
 
-def load(url: str, connections: int, seconds: float) -> Result:
-    """Steady-state load: one request first builds what a server makes on first use."""
+def load(url: str, connections: int, seconds: float, distinct: bool = False) -> Result:
+    """Steady-state load: one request first builds what a server makes on first use.
+
+    `distinct` makes every request's query unique, so none is answered from a kept body.
+    """
     with urllib.request.urlopen(url, timeout=120) as response:
         response.read()
     return (
-        wrk(url, connections, seconds)
+        wrk(url, connections, seconds, distinct)
         if shutil.which("wrk")
-        else asyncio_load(url, connections, seconds)
+        else asyncio_load(url, connections, seconds, distinct=distinct)
     )
 
 
@@ -272,9 +294,9 @@ def bare_command(port: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=5, help="seconds per load run")
+    parser.add_argument("--duration", type=float, default=4, help="seconds per load run")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="rounds of mock-then-bare runs (medians shown)"
+        "--rounds", type=int, default=5, help="rounds of mock-then-bare runs (medians shown)"
     )
     parser.add_argument("--generate", type=int, default=100_000)
     parser.add_argument("--skip-generated", action="store_true")
@@ -354,7 +376,8 @@ def main() -> int:
             )
             print(HEADER)
             for label, path in GENERATED_PAGES.items():
-                result = load(f"http://127.0.0.1:{port}{path}", 1, args.duration)
+                url = f"http://127.0.0.1:{port}{path}"
+                result = load(url, 1, args.duration, distinct=True)
                 print(row(f"{label}, c=1", result, None))
 
     if args.soak:

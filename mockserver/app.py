@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
 from mockserver import admin, openapi, pages
@@ -102,15 +102,13 @@ def create_app(
         for v in vendors
         for op in v.operations
     )
-    routes = [route for route, _ in operations]
     journal = Journal(settings.journal_size, _describer(vendors))
     app = MockApp(
-        routes=[*routes, *admin.routes, *pages.routes],
+        operations,
+        routes=[*admin.routes, *pages.routes],
         middleware=[Middleware(JournalMiddleware, journal=journal)],
         exception_handlers=dict(HANDLERS),
     )
-    app.operations = operations
-    app._matched = {}
     # A trailing slash is a different path to the real services: answer 404, not a redirect.
     app.router.redirect_slashes = False
     app.settings = settings
@@ -160,8 +158,17 @@ class MockApp(Starlette):
     rng: random.Random
     auth: AuthConfig
     faults: Faults
-    operations: tuple[tuple[Route, tuple[str, str]], ...] = ()  # and (vendor, operation)
-    _matched: dict[tuple[str, str, str], Matched | None]
+
+    def __init__(
+        self,
+        operations: Sequence[tuple[Route, tuple[str, str]]],
+        routes: Sequence[BaseRoute],
+        **options: Any,
+    ) -> None:
+        """The operations' routes (each with its vendor and operation name) come first."""
+        super().__init__(routes=[*(route for route, _ in operations), *routes], **options)
+        self.operations = tuple(operations)
+        self._matched: dict[tuple[str, str, str], Matched | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -13,6 +15,7 @@ from starlette.testclient import TestClient
 from mockserver import MockServer, Settings, create_app
 from mockserver.app import load_data
 from mockserver.core.fixtures import Entry, Validator
+from mockserver.core.generate import END, pools
 from mockserver.core.schemas import bundled
 from mockserver.vendors import VENDORS
 from tests.test_cli import start, stop
@@ -118,3 +121,13 @@ def test_mockserver_generates_too() -> None:
     with MockServer(generate=3, seed=1) as server:
         body = httpx.get(server.url_for("/api/v1/org/example/models/generated/versions")).json()
         assert len(body["versions"]) == 3
+
+
+@pytest.mark.parametrize("n", [1, 10, 100_000])
+def test_a_version_history_stays_in_the_past_however_long(n: int) -> None:
+    """Histories are spread over a fixed window, so 100,000 versions are not in 2028."""
+    first = datetime(2022, 1, 1, tzinfo=UTC)
+    moments = list(pools(1).series(first, n))
+    assert len(moments) == n
+    assert all(a < b for a, b in itertools.pairwise([first, *moments]))
+    assert moments[-1] < END + timedelta(days=30) < datetime.now(UTC)

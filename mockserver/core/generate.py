@@ -26,6 +26,7 @@ POOL = 512
 ALNUM = string.ascii_lowercase + string.digits
 START = datetime(2021, 1, 1, tzinfo=UTC)
 SPAN_SECONDS = 5 * 365 * 24 * 3600
+END = START + timedelta(seconds=SPAN_SECONDS)  # generated times stay in the past
 
 
 @dataclass
@@ -60,6 +61,15 @@ class Pools:
 
     def moment(self) -> datetime:
         return START + timedelta(seconds=self.number(0, SPAN_SECONDS))
+
+    def series(self, first: datetime, n: int) -> Iterator[datetime]:
+        """n increasing moments from `first`, spaced so that the last lands about at END
+        however large n is (a version history, oldest first)."""
+        mean = max(1, int((END - first).total_seconds()) // max(n, 1))
+        moment = first
+        for _ in range(n):
+            moment += timedelta(seconds=self.number(1, 2 * mean))
+            yield moment
 
     def later(self, moment: datetime, days: int = 120) -> datetime:
         return moment + timedelta(seconds=self.number(0, days * 24 * 3600))

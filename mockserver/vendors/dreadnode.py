@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -173,9 +173,7 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
     org = records["orgs"][0]["slug"]
     for i in range(n):
         yield "models", {"name": f"{org}/generated" if i == 0 else f"{org}/{pools.slug()}-{i}"}
-    moment = datetime(2023, 1, 1, tzinfo=UTC)
-    for i in range(n):
-        moment += timedelta(seconds=pools.number(1, 3600))
+    for i, moment in enumerate(pools.series(datetime(2023, 1, 1, tzinfo=UTC), n)):
         yield (
             "versions",
             {

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -305,9 +305,7 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
                 "ParameterSize": pools.number(1, 200_000),
             },
         )
-    moment = START_OF_VERSIONS
-    for i in range(n):
-        moment += timedelta(seconds=pools.number(1, 3600))
+    for i, moment in enumerate(pools.series(START_OF_VERSIONS, n)):
         source = pools.pick(("Custom", "PAIFlow", "TrainingService"))
         version: Record = {
             "ModelId": "model-generated",
