@@ -193,13 +193,15 @@ class MockApp(Starlette):
         await super().__call__(scope, receive, send)
 
     def _match(self, scope: Scope) -> Matched | None:
-        """The operation this request fully matches, as the router would find it, or None."""
+        """The operation this request fully matches, or None.
+
+        The router tries the operations' routes first and takes the first full match,
+        so this finds the route it would.
+        """
         for route, described in self.operations:
             match, child = route.matches(scope)
             if match is Match.FULL:
                 return route, described, child["path_params"]
-            if match is Match.PARTIAL:
-                return None
         return None
 
     async def _operation(
