@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         "serve",
         help="serve every vendor's endpoints on one port",
         description="Serve every emulated endpoint at its real path on one port.",
+        epilog="Records found valid at start are remembered for faster later starts in "
+        "~/.cache/mockserver (set MOCKSERVER_CACHE_DIR to move it, or to '-' for none).",
     )
     serve.add_argument(
         "--host",
