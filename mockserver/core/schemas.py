@@ -115,7 +115,7 @@ class Schemas:
         """
         memo = self.memo if remember else None
         key = memo.key(self.digest, name, instance) if memo is not None else None
-        if key is not None and key in memo:  # type: ignore[operator]
+        if memo is not None and key is not None and key in memo:
             return []
         found: set[tuple[str, str]] = set()
         for error in _leaves(self.validator(name).iter_errors(instance)):
@@ -123,8 +123,8 @@ class Schemas:
                 found.update(self._unknown_fields(error, self.documents[name]["$id"]))
             else:
                 found.add((json_path(error.absolute_path), _message(error)))
-        if key is not None and not found:
-            memo.add(key)  # type: ignore[union-attr]
+        if memo is not None and key is not None and not found:
+            memo.add(key)
         return sorted(found)
 
     def _unknown_fields(self, error: ValidationError, base: str) -> list[tuple[str, str]]:
@@ -191,7 +191,6 @@ class ValidMemo:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._known: set[str] | None = None
         self._added: list[str] = []
 
     @classmethod
@@ -211,14 +210,14 @@ class ValidMemo:
             return None  # not plain JSON (e.g. mixed key types): always validate
         return hashlib.sha256(f"{schemas_digest}\0{name}\0{text}".encode()).hexdigest()
 
+    @cached_property
+    def _known(self) -> set[str]:
+        return set(self._read())
+
     def __contains__(self, key: str) -> bool:
-        if self._known is None:
-            self._known = set(self._read())
         return key in self._known
 
     def add(self, key: str) -> None:
-        if self._known is None:
-            self._known = set(self._read())
         if key not in self._known:
             self._known.add(key)
             self._added.append(key)

@@ -104,10 +104,10 @@ class Backend:
     default: str | None
     deployments: dict[str, list[Record]]  # workspace id -> newest gmt_create first
     raw: RawCache = field(default_factory=RawCache)
-    pages: Bodies = field(default_factory=Bodies)  # ListDeployments bodies, by request
+    bodies: Bodies = field(default_factory=Bodies)  # ListDeployments bodies, by request
 
     def deployments_page(self, workspace: str | None, query: bytes) -> Raw:
-        """ListDeployments' body without request_id (kept in `pages` by request)."""
+        """ListDeployments' body without request_id (kept in `bodies` by request)."""
         q = parse_query(query, LIST_PARAMS)
         page = self.list_deployments(workspace, q)
         output = {
@@ -222,7 +222,7 @@ async def list_deployments(request: Request) -> Response:
     store: Backend = backend(request, NAME)
     workspace = request.headers.get(WORKSPACE_HEADER) or None
     query = request.scope["query_string"]
-    body = store.pages((workspace, query), lambda: store.deployments_page(workspace, query))
+    body = store.bodies((workspace, query), lambda: store.deployments_page(workspace, query))
     return JSONBytes(prepend("request_id", request_id(request, "uuid"), body))
 
 

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from mockserver.core.auth import AuthConfig, bearer
 from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
-from mockserver.core.jsonbytes import JSONBytes, Raw
+from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw
 from mockserver.core.params import Param, ParamError, parse_path
 from mockserver.core.vendor import Operation, Vendor, backend
 
@@ -135,13 +135,10 @@ def summary(record: Record) -> Record:
 class Backend:
     orgs: frozenset[str]
     models: dict[str, list[Record]]  # canonical name -> summaries, newest first
-    bodies: dict[str, Raw] = field(default_factory=dict)  # each model's answer, made once
+    bodies: Bodies = field(default_factory=Bodies)  # each model's answer, made once
 
     def body(self, org: str, name: str) -> Raw:
-        key = f"{org}/{name}"
-        if key not in self.bodies:
-            self.bodies[key] = Raw.of(self.list_versions(org, name))
-        return self.bodies[key]
+        return self.bodies((org, name), lambda: Raw.of(self.list_versions(org, name)))
 
     def list_versions(self, org: str, name: str) -> Record:
         if org not in self.orgs:

@@ -194,10 +194,10 @@ class Workspace:
 class Backend:
     workspaces: dict[str, Workspace]
     raw: RawCache = field(default_factory=RawCache)
-    pages: Bodies = field(default_factory=Bodies)  # ListModels bodies, by request
+    bodies: Bodies = field(default_factory=Bodies)  # ListModels bodies, by request
 
     def models_page(self, workspace_id: str, query: bytes) -> Raw:
-        """ListModels' body (kept in `pages` by request)."""
+        """ListModels' body (kept in `bodies` by request)."""
         path = parse_path({"workspace_id": workspace_id}, PATH_PARAMS)
         page = self.list_models(path["workspace_id"], parse_query(query, LIST_PARAMS))
         return Raw(dumps({"total": page.total, "models": [self.raw(m) for m in page.items]}))
@@ -352,7 +352,7 @@ LIST_PARAMS = (
 async def list_models(request: Request) -> Response:
     store: Backend = backend(request, NAME)
     workspace_id, query = request.path_params["workspace_id"], request.scope["query_string"]
-    body = store.pages((workspace_id, query), lambda: store.models_page(workspace_id, query))
+    body = store.bodies((workspace_id, query), lambda: store.models_page(workspace_id, query))
     return JSONBytes(body, headers={"X-Request-Id": request_id(request, "hex")})
 
 

@@ -185,8 +185,7 @@ class Backend:
     models: dict[str, Record]
     versions: dict[str, list[Record]]  # by ModelId, oldest first (the default order)
     raw: RawCache = field(default_factory=RawCache)
-    bodies: dict[str, Raw] = field(default_factory=dict)  # GetModel bodies, made once
-    pages: Bodies = field(default_factory=Bodies)  # ListModelVersions bodies, by request
+    bodies: Bodies = field(default_factory=Bodies)  # whole answers, by operation and request
     index: dict[tuple[str, str, str], list[Record]] = field(default_factory=dict)
 
     def model(self, model_id: str) -> Record:
@@ -196,9 +195,7 @@ class Backend:
 
     def get_model_body(self, model_id: str) -> Raw:
         """GetModel's body without RequestId, serialised once per model."""
-        if model_id not in self.bodies:
-            self.bodies[model_id] = Raw.of(self.get_model(model_id))
-        return self.bodies[model_id]
+        return self.bodies(("GetModel", model_id), lambda: Raw.of(self.get_model(model_id)))
 
     def get_model(self, model_id: str) -> Record:
         model = dict(self.model(model_id))
@@ -209,7 +206,7 @@ class Backend:
         return {k: model[k] for k in MODEL_FIELDS if k in model}
 
     def versions_page(self, model_id: str, query: bytes) -> Raw:
-        """ListModelVersions' body without RequestId (kept in `pages` by request)."""
+        """ListModelVersions' body without RequestId (kept in `bodies` by request)."""
         page = self.list_versions(model_id, parse_query(query, LIST_PARAMS))
         return Raw(dumps({"Versions": [self.raw(v) for v in page.items], "TotalCount": page.total}))
 
@@ -381,7 +378,9 @@ async def get_model(request: Request) -> Response:
 async def list_model_versions(request: Request) -> Response:
     store: Backend = backend(request, NAME)
     model_id, query = request.path_params["ModelId"], request.scope["query_string"]
-    body = store.pages((model_id, query), lambda: store.versions_page(model_id, query))
+    body = store.bodies(
+        ("ListModelVersions", model_id, query), lambda: store.versions_page(model_id, query)
+    )
     rid = request_id(request, "UUID")
     return JSONBytes(prepend("RequestId", rid, body), headers={"x-acs-request-id": rid})
 
