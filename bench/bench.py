@@ -9,7 +9,8 @@ p50 and p99 for GetModel and ListModelVersions at concurrency 1 and 32 with the 
 mock/bare, cold start, RSS after load, and with 100,000 generated records per
 collection the start-up time and a filtered, sorted list page. Mock and bare runs
 alternate over several rounds and medians are shown: on a shared virtual machine a
-single run can move by a third."""
+single run can move by a third. Last, each of issue 11's targets is reported as met or
+missed; the exit status is 1 when one is missed."""
 
 from __future__ import annotations
 
@@ -276,6 +277,29 @@ CASES = [
 ]
 
 
+class Targets:
+    """Issue 11's targets, each checked against what this run measured."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, bool]] = []
+
+    def check(
+        self, measure: str, figure: float, limit: float, unit: str, at_least: bool = False
+    ) -> None:
+        met = figure >= limit if at_least else figure <= limit
+        bound = f"{'>=' if at_least else '<='} {limit:g}{unit}"
+        shown = f"{figure:.0f}" if figure == int(figure) else f"{figure:.3g}"
+        self.rows.append((measure, shown + unit, bound, met))
+
+    def report(self) -> bool:
+        print("targets (issue 11):")
+        for measure, figure, bound, met in self.rows:
+            print(f"  {'met ' if met else 'MISS'}  {measure:<58} {figure:>10}  {bound}")
+        missed = sum(not met for *_, met in self.rows)
+        print(f"{len(self.rows) - missed} of {len(self.rows)} targets met")
+        return missed == 0
+
+
 def bare_command(port: int) -> list[str]:
     return [
         PYTHON,
@@ -308,6 +332,7 @@ def main() -> int:
         help="also send N requests (e.g. 1000000) and report RSS growth",
     )
     args = parser.parse_args()
+    targets = Targets()
 
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -331,6 +356,10 @@ def main() -> int:
         f"{statistics.median(later):.3f} s (median of 5; {min(later):.3f} to "
         f"{max(later):.3f}); the first start, which validates every record through "
         f"jsonschema and writes the memo: {starts[0]:.3f} s"
+    )
+    targets.check("cold start, bundled fixtures, first start (no memo)", starts[0], 0.5, " s")
+    targets.check(
+        "cold start, bundled fixtures, median of later starts", statistics.median(later), 0.5, " s"
     )
 
     # Both servers up at once; each round loads the mock, then the bare app, case by case,
@@ -359,8 +388,15 @@ def main() -> int:
     print(HEADER)
     for (name, connections), (mock_runs, bare_runs) in runs.items():
         label = f"{name} (docs' example), c={connections}"
-        print(row(label, median(mock_runs), median(bare_runs)))
+        mock, bare = median(mock_runs), median(bare_runs)
+        print(row(label, mock, bare))
+        if connections == 32:
+            targets.check(f"{name} c=32 throughput, mock/bare", mock.rps / bare.rps, 0.5, "", True)
+            targets.check(f"{name} c=32 p99", mock.p99_ms, 5, " ms")
     print(f"mock RSS after load: {rss:.1f} MB; journal holds {journal} entries (bounded)")
+    errors = sum(r.errors for mock_runs, _ in runs.values() for r in mock_runs)
+    targets.check("errors (non-2xx answers) under load", errors, 0, "")
+    targets.check("RSS after load", rss, 80, " MB")
 
     if not args.skip_generated:
         port = free_port()
@@ -374,11 +410,14 @@ def main() -> int:
                 f"start-up with --generate {args.generate}: {seconds:.1f} s, "
                 f"RSS {rss_mb(process.pid):.0f} MB"
             )
+            targets.check(f"start-up with --generate {args.generate}", seconds, 15, " s")
             print(HEADER)
             for label, path in GENERATED_PAGES.items():
                 url = f"http://127.0.0.1:{port}{path}"
                 result = load(url, 1, args.duration, distinct=True)
                 print(row(f"{label}, c=1", result, None))
+                targets.check(f"{label}: p50", result.p50_ms, 10, " ms")
+                targets.check(f"{label}: p99", result.p99_ms, 30, " ms")
 
     if args.soak:
         port = free_port()
@@ -398,7 +437,10 @@ def main() -> int:
             f"RSS {before:.1f} -> {after:.1f} MB ({(after - before) / before * 100:+.1f} %), "
             f"journal {journal} entries"
         )
-    return 0
+        targets.check("soak: RSS growth", (after - before) / before * 100, 10, " %")
+        targets.check("soak: errors", result.errors, 0, "")
+        targets.check("soak: journal entries (bounded by --journal-size)", journal, 1000, "")
+    return 0 if targets.report() else 1
 
 
 if __name__ == "__main__":
