@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -135,6 +136,10 @@ def create_app(
 
 Matched = tuple[Route, tuple[str, str], dict[str, Any]]  # route, (vendor, op), path params
 NOT_YET: Any = object()
+UNPARSABLE = (
+    "The request is not valid HTTP/1.1: percent-encode spaces and control characters in "
+    "the URL, and check the request line and headers."
+)
 MATCHES_KEPT = 4096  # distinct (method, path) pairs remembered; then it starts over
 
 
@@ -191,6 +196,35 @@ class MockApp(Starlette):
                 await self._operation(route.endpoint, described, scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+    def unparsable(
+        self, method: str, target: bytes, headers: Sequence[tuple[bytes, bytes]]
+    ) -> Response:
+        """The answer to a request the HTTP parser rejected (a space in the URL, say).
+
+        What was read of it decides the envelope: a 400 from the vendor whose prefix the
+        target starts with, else the neutral one; it is journaled like any request.
+        """
+        raw_path, _, query = target.partition(b"?")
+        path = unquote(raw_path.decode("latin-1")) if raw_path.startswith(b"/") else "/"
+        scope: Scope = {
+            "type": "http",
+            "method": method,
+            "path": path,
+            "raw_path": raw_path,
+            "query_string": query,
+            "headers": list(headers),
+            "root_path": "",
+            "app": self,
+            "state": {},
+        }
+        request = Request(scope)
+        vendor = vendor_for(self.vendors, path)
+        error = vendor.error(request, 400) if vendor else ApiError(400, "BadRequest", "")
+        error.message = UNPARSABLE
+        response = error.render(request)
+        self.journal.record(time.time(), scope, 400, 0.0)
+        return response
 
     def _match(self, scope: Scope) -> Matched | None:
         """The operation this request fully matches, or None.

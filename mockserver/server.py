@@ -8,7 +8,7 @@ from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 log = logging.getLogger("mockserver")
 
@@ -103,3 +103,35 @@ class HttpTools(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.transport = _HeadWithBody(transport)  # type: ignore[assignment]
+
+    def send_400_response(self, msg: str) -> None:
+        """A request the parser rejects gets the owning vendor's JSON 400, not uvicorn's
+        plain-text page (what was read of the request line decides the vendor)."""
+        owner = _mock_app(self.app)
+        if owner is None:
+            super().send_400_response(msg)
+            return
+        target: bytes = getattr(self, "url", b"")
+        # httptools reports its first method (DELETE) until it has read one, and a
+        # target is read only after the method
+        method = self.parser.get_method().decode("latin-1") if target else "-"
+        response = owner.unparsable(method, target, getattr(self, "headers", ()))
+        lines = [STATUS_LINE[400]]
+        for name, value in (
+            *self.server_state.default_headers,
+            *response.raw_headers,
+            (b"connection", b"close"),
+        ):
+            lines += [name, b": ", value, b"\r\n"]
+        lines += [b"\r\n", response.body]
+        self.transport.write(b"".join(lines))
+        self.transport.close()
+
+
+def _mock_app(app: Any) -> Any:
+    """The mock's app under uvicorn's wrappers (its trace-level message logger), if any."""
+    for _ in range(4):
+        if hasattr(app, "unparsable"):
+            return app
+        app = getattr(app, "app", None)
+    return None

@@ -1,15 +1,21 @@
-"""The uvicorn set-up: each response's head goes out with its body, and nothing is lost."""
+"""The uvicorn set-up: each response's head goes out with its body, nothing is lost, and
+a request that is not HTTP still gets JSON."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from typing import Any
 
+import httpx
 import pytest
 
 from mockserver import MockServer
+from mockserver.core.schemas import Schemas
 from mockserver.server import _HeadWithBody
+from mockserver.vendors import VENDORS
+from tests.conftest import assert_valid
 
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"
 
@@ -129,3 +135,51 @@ def test_expect_continue_then_the_answer(served: MockServer) -> None:
     )
     data = exchange(served.port, request, 1)
     assert b"HTTP/1.1 200 OK" in data
+
+
+# vendor -> (its error code field, the code of its 400)
+BAD_REQUEST = {
+    "pai": ("Code", "InvalidParameter"),
+    "huawei": ("error_code", "common.01000001"),
+    "dreadnode": ("type", "bad_request_error"),
+    "dashscope": ("code", "InvalidParameter"),
+}
+
+
+def test_every_vendor_has_a_bad_request_case() -> None:
+    assert set(BAD_REQUEST) == {vendor.name for vendor in VENDORS}
+
+
+def split(data: bytes) -> tuple[bytes, Any]:
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head, json.loads(body)
+
+
+@pytest.mark.parametrize("vendor", VENDORS, ids=lambda vendor: vendor.name)
+def test_a_request_the_parser_rejects_gets_the_vendors_json_400(
+    served: MockServer, schemas: Schemas, vendor: Any
+) -> None:
+    # an unencoded space ends the request target early: not HTTP/1.1
+    path = f"{vendor.prefixes[0]}/two words"
+    data = exchange(served.port, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode(), 1)
+    head, body = split(data)
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"\r\ncontent-type: application/json" in head
+    assert b"\r\nconnection: close" in head
+    assert_valid(schemas, vendor.error_schema, body)
+    field, code = BAD_REQUEST[vendor.name]
+    assert body[field] == code
+    assert "percent-encode spaces" in data.decode()
+
+    journal = httpx.get(served.url_for("/_mock/requests")).json()["requests"]
+    assert journal[-1]["path"] == f"{vendor.prefixes[0]}/two"
+    assert (journal[-1]["method"], journal[-1]["status"]) == ("GET", 400)
+    assert journal[-1]["vendor"] == vendor.name
+
+
+def test_bytes_that_are_no_request_at_all_get_plain_json(served: MockServer) -> None:
+    head, body = split(exchange(served.port, b"NONSENSE\r\n\r\n", 1))
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"\r\ncontent-type: application/json" in head
+    assert body["code"] == "BadRequest"
+    assert "not valid HTTP/1.1" in body["message"]
