@@ -32,6 +32,9 @@ def options(level: str) -> dict[str, Any]:
         # Clients call the mock directly: no X-Forwarded-* rewriting (docs/decisions.md).
         "proxy_headers": False,
         "http": HttpTools,
+        # No endpoint is a WebSocket: an Upgrade header is ignored, as by the vendors' REST
+        # gateways, instead of uvicorn refusing the handshake with an empty text/plain 403.
+        "ws": "none",
     }
 
 
@@ -103,6 +106,11 @@ class HttpTools(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.transport = _HeadWithBody(transport)  # type: ignore[assignment]
+
+    def _unsupported_upgrade_warning(self) -> None:
+        """uvicorn's warning tells the user to install a WebSocket library; with `ws` off on
+        purpose, an Upgrade header is simply ignored and the request answered as usual."""
+        self.logger.debug("Upgrade header ignored: no endpoint of the mock is a WebSocket.")
 
     def send_400_response(self, msg: str) -> None:
         """A request the parser rejects gets the owning vendor's JSON 400, not uvicorn's

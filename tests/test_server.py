@@ -183,3 +183,15 @@ def test_bytes_that_are_no_request_at_all_get_plain_json(served: MockServer) -> 
     assert b"\r\ncontent-type: application/json" in head
     assert body["code"] == "BadRequest"
     assert "not valid HTTP/1.1" in body["message"]
+
+
+def test_an_upgrade_header_is_ignored_and_the_request_answered(served: MockServer) -> None:
+    request = (
+        b"GET /api/v1/deployments HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+        b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    head, body = split(exchange(served.port, request, 1))
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\ncontent-type: application/json" in head
+    assert body["output"]["deployments"]
