@@ -219,9 +219,9 @@ class MockApp(Starlette):
             "state": {},
         }
         request = Request(scope)
-        vendor = vendor_for(self.vendors, path)
-        error = vendor.error(request, 400) if vendor else ApiError(400, "BadRequest", "")
-        error.message = UNPARSABLE
+        neutral = ApiError(400, "BadRequest", UNPARSABLE)
+        error = _owned(vendor_for(self.vendors, path), request, neutral)
+        error.message = UNPARSABLE  # the vendor's 400 code, with what went wrong
         response = error.render(request)
         self.journal.record(time.time(), scope, 400, 0.0)
         return response
@@ -346,6 +346,11 @@ def _vendor(request: Request) -> Vendor | None:
     return vendor_for(request.app.vendors, request.url.path)
 
 
+def _owned(vendor: Vendor | None, request: Request, neutral: ApiError) -> ApiError:
+    """The vendor's own error for `neutral`'s status; `neutral` where no vendor owns the path."""
+    return vendor.error(request, neutral.status) if vendor is not None else neutral
+
+
 async def _render(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return exc.render(request)
@@ -362,23 +367,20 @@ async def _param_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     """The router's 404 (no such path) and 405 (wrong method), in the owner's envelope."""
     assert isinstance(exc, HTTPException)
-    vendor = _vendor(request)
-    if vendor is not None:
-        return vendor.error(request, exc.status_code).render(request)
     if exc.status_code == 404:
         message = f"No endpoint at {request.url.path}; see GET /_mock/health for what is served."
-        return ApiError(404, "NotFound", message).render(request)
-    headers = dict(exc.headers or {})
-    return ApiError(exc.status_code, "HTTPError", str(exc.detail), headers=headers).render(request)
+        neutral = ApiError(404, "NotFound", message)
+    else:
+        headers = dict(exc.headers or {})
+        neutral = ApiError(exc.status_code, "HTTPError", str(exc.detail), headers=headers)
+    return _owned(_vendor(request), request, neutral).render(request)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
     """A bug in the mock: still a JSON answer in the vendor's envelope, never a traceback."""
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    vendor = _vendor(request)
-    if vendor is not None:
-        return vendor.error(request, 500).render(request)
-    return ApiError(500, "InternalError", "The mock server failed unexpectedly.").render(request)
+    neutral = ApiError(500, "InternalError", "The mock server failed unexpectedly.")
+    return _owned(_vendor(request), request, neutral).render(request)
 
 
 HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[Response]]] = {

@@ -154,9 +154,6 @@ class Schemas:
             )
         return names
 
-    def is_valid(self, name: str, instance: Any) -> bool:
-        return not self.errors(name, instance)
-
 
 def _leaves(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:
     """The specific causes under `anyOf`/`oneOf`/`allOf`, not just the summary line."""
