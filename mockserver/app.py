@@ -198,12 +198,19 @@ class MockApp(Starlette):
         await super().__call__(scope, receive, send)
 
     def unparsable(
-        self, method: str, target: bytes, headers: Sequence[tuple[bytes, bytes]]
+        self,
+        method: str,
+        target: bytes,
+        headers: Sequence[tuple[bytes, bytes]],
+        status: int = 400,
+        message: str = UNPARSABLE,
     ) -> Response:
-        """The answer to a request the HTTP parser rejected (a space in the URL, say).
+        """The answer to a request the HTTP parser rejected (a space in the URL, say; or,
+        with `status` 431, a head too large to read).
 
-        What was read of it decides the envelope: a 400 from the vendor whose prefix the
-        target starts with, else the neutral one; it is journaled like any request.
+        What was read of it decides the envelope: the 400 of the vendor whose prefix the
+        target starts with (nginx-based gateways answer an oversized head with 400 too),
+        else the neutral answer with `status`; it is journaled like any request.
         """
         raw_path, _, query = target.partition(b"?")
         path = unquote(raw_path.decode("latin-1")) if raw_path.startswith(b"/") else "/"
@@ -219,11 +226,15 @@ class MockApp(Starlette):
             "state": {},
         }
         request = Request(scope)
-        neutral = ApiError(400, "BadRequest", UNPARSABLE)
-        error = _owned(vendor_for(self.vendors, path), request, neutral)
-        error.message = UNPARSABLE  # the vendor's 400 code, with what went wrong
+        vendor = vendor_for(self.vendors, path)
+        if vendor is not None:
+            error = vendor.error(request, 400)
+            error.message = message  # the vendor's 400 code, with what went wrong
+        else:
+            code = "BadRequest" if status == 400 else "RequestHeaderFieldsTooLarge"
+            error = ApiError(status, code, message)
         response = error.render(request)
-        self.journal.record(time.time(), scope, 400, 0.0)
+        self.journal.record(time.time(), scope, error.status, 0.0)
         return response
 
     def _match(self, scope: Scope) -> Matched | None:

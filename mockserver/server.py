@@ -12,6 +12,16 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 log = logging.getLogger("mockserver")
 
+# The largest request head (request line and headers) read: 64 KiB, as API gateways
+# allow (AWS ALB's 64 KB of headers; nginx refuses far less). A larger one is refused
+# (the vendor's 400, else 431) before it is all read: no client can make the server
+# hold headers of any size.
+MAX_HEAD = 64 * 1024
+HEAD_TOO_LARGE = (
+    f"The request line and headers together are larger than the {MAX_HEAD} bytes the "
+    "mock accepts; an API gateway refuses such requests too."
+)
+
 
 def log_config(level: str) -> dict[str, Any]:
     """uvicorn's own logging set-up, with the `mockserver` logger added."""
@@ -112,9 +122,67 @@ class HttpTools(HttpToolsProtocol):
         purpose, an Upgrade header is simply ignored and the request answered as usual."""
         self.logger.debug("Upgrade header ignored: no endpoint of the mock is a WebSocket.")
 
+    # The size of the request head being read: a lower bound from whole chunks read
+    # inside it (httptools buffers a header until it ends, so one endless header is
+    # caught while it arrives) and the exact size from the parts parsed so far.
+    _in_head = False
+    _head_seen = 0
+    _head_parsed = 0
+
+    def data_received(self, data: bytes) -> None:
+        within = self._in_head  # a chunk that starts and ends inside a head is all head
+        super().data_received(data)
+        if within and self._in_head and not self.transport.is_closing():
+            self._head_seen += len(data)
+            if self._head_seen > MAX_HEAD:
+                self._refuse_head()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head, self._head_seen, self._head_parsed = True, 0, 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def _count_head(self, size: int) -> None:
+        """Refuse the request once its head outgrows MAX_HEAD; raising stops the parser."""
+        self._head_parsed += size
+        if self._head_parsed > MAX_HEAD:
+            self._refuse_head()
+            raise HeadTooLarge
+
+    def _refuse_head(self) -> None:
+        self._in_head = False
+        owner = _mock_app(self.app)
+        if owner is None:
+            self.transport.write(
+                STATUS_LINE[431] + b"connection: close\r\ncontent-length: 0\r\n\r\n"
+            )
+            self.transport.close()
+            return
+        response = owner.unparsable(
+            self.parser.get_method().decode("latin-1"),
+            getattr(self, "url", b""),
+            getattr(self, "headers", ()),
+            status=431,
+            message=HEAD_TOO_LARGE,
+        )
+        self._send_and_close(response.status_code, response)
+
     def send_400_response(self, msg: str) -> None:
         """A request the parser rejects gets the owning vendor's JSON 400, not uvicorn's
         plain-text page (what was read of the request line decides the vendor)."""
+        if self.transport.is_closing():
+            return  # already refused (its head was too large), which stopped the parser
         owner = _mock_app(self.app)
         if owner is None:
             super().send_400_response(msg)
@@ -124,7 +192,10 @@ class HttpTools(HttpToolsProtocol):
         # target is read only after the method
         method = self.parser.get_method().decode("latin-1") if target else "-"
         response = owner.unparsable(method, target, getattr(self, "headers", ()))
-        lines = [STATUS_LINE[400]]
+        self._send_and_close(400, response)
+
+    def _send_and_close(self, status: int, response: Any) -> None:
+        lines = [STATUS_LINE[status]]
         for name, value in (
             *self.server_state.default_headers,
             *response.raw_headers,
@@ -134,6 +205,10 @@ class HttpTools(HttpToolsProtocol):
         lines += [b"\r\n", response.body]
         self.transport.write(b"".join(lines))
         self.transport.close()
+
+
+class HeadTooLarge(Exception):
+    """Raised inside a parser callback to stop reading a refused request."""
 
 
 def _mock_app(app: Any) -> Any:
