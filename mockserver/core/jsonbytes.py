@@ -13,6 +13,8 @@ from typing import Any
 
 from starlette.responses import Response
 
+from mockserver.core.bounded import Bounded
+
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -78,25 +80,26 @@ class Bodies:
     A backend holds one, and any data change builds a new backend, so an answer can
     never outlive the data it was made from. What varies per request (a request id) is
     added around the kept bytes. Errors raised while making an answer are not kept.
-    Bounded by bytes: past the budget it starts over, so a scan over many distinct
-    pages cannot grow memory, while a test suite's few repeated requests stay cheap.
+    Bounded by bytes, keys (the client's query string) included: past the budget it
+    starts over, so a scan over many distinct pages cannot grow memory, while a test
+    suite's few repeated requests stay cheap.
     """
 
-    def __init__(self, budget: int = 16 * 2**20) -> None:
-        self._bodies: dict[Hashable, Raw] = {}
-        self._size = 0
-        self._budget = budget
+    BUDGET = 4 * 2**20  # per backend: four vendors, 16 MB at most in all
+
+    def __init__(self, budget: int = BUDGET) -> None:
+        self._bodies: Bounded[Hashable, Raw] = Bounded(budget)
 
     def __call__(self, key: Hashable, make: Callable[[], Raw]) -> Raw:
         body = self._bodies.get(key)
         if body is None:
-            body = make()
-            if self._size + len(body) > self._budget:
-                self._bodies.clear()
-                self._size = 0
-            self._bodies[key] = body
-            self._size += len(body)
+            body = self._bodies.put(key, make())
         return body
+
+    @property
+    def size(self) -> int:
+        """Bytes counted for the answers kept now, keys included."""
+        return self._bodies.size
 
 
 def prepend(key: str, value: Any, raw_object: Raw) -> bytes:

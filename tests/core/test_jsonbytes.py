@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from starlette.responses import Response
 
+from mockserver.core.bounded import ENTRY_OVERHEAD
 from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw, RawCache, dumps, prepend
 
 VALUES: list[Any] = [
@@ -71,10 +72,23 @@ def test_bodies_keep_answers_by_key_and_not_errors() -> None:
 
 
 def test_bodies_start_over_past_their_byte_budget() -> None:
-    bodies = Bodies(budget=10)
+    bodies = Bodies(budget=2 * ENTRY_OVERHEAD + 10)
     bodies("a", lambda: Raw(b"123456"))
+    assert bodies("a", lambda: Raw(b"again!")) == b"123456"
     bodies("b", lambda: Raw(b"123456"))  # over budget: "a" is dropped
     assert bodies("a", lambda: Raw(b"again!")) == b"again!"
+
+
+def test_bodies_count_their_keys_against_the_budget() -> None:
+    """Padded queries (an ignored parameter of 2 KB) with small bodies: the keys are
+    what fills the memory, and they are counted."""
+    budget = 2**20
+    bodies = Bodies(budget=budget)
+    for n in range(5000):  # 10 MB of keys
+        key = ("ListModelVersions", "model", b"_pad=" + b"x" * 2048 + b"%d" % n)
+        bodies(key, lambda: Raw(b"{}"))
+        assert bodies.size <= budget
+    assert bodies(key, lambda: Raw(b"again")) == b"{}"  # and it does keep answers
 
 
 @pytest.mark.parametrize("headers", [None, {"X-Request-Id": "abc"}, {"x-acs-request-id": "ABC"}])
