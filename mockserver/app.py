@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver import admin, openapi, pages
 from mockserver.core.auth import MODES, AuthConfig
+from mockserver.core.bounded import Bounded, size_of
 from mockserver.core.errors import ApiError
 from mockserver.core.faults import Fault, Faults, FaultSpecError
 from mockserver.core.fixtures import Dataset, load_dir
@@ -135,12 +136,14 @@ def create_app(
 
 
 Matched = tuple[Route, tuple[str, str], dict[str, Any]]  # route, (vendor, op), path params
-NOT_YET: Any = object()
 UNPARSABLE = (
     "The request is not valid HTTP/1.1: percent-encode spaces and control characters in "
     "the URL, and check the request line and headers."
 )
-MATCHES_KEPT = 4096  # distinct (method, path) pairs remembered; then it starts over
+# Bytes of (method, path) -> match remembered, paths counted twice (the key and the path
+# parameters); then it starts over. A path that matched nothing is not kept: its answer
+# takes the full stack anyway, and unmatched paths are what a scan varies without end.
+MATCHES_BUDGET = 2**20
 
 
 class MockApp(Starlette):
@@ -173,17 +176,18 @@ class MockApp(Starlette):
         """The operations' routes (each with its vendor and operation name) come first."""
         super().__init__(routes=[*(route for route, _ in operations), *routes], **options)
         self.operations = tuple(operations)
-        self._matched: dict[tuple[str, str, str], Matched | None] = {}
+        self._matched: Bounded[tuple[str, str, str], Matched] = Bounded(
+            MATCHES_BUDGET, lambda key, _: 2 * size_of(key)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             key = (scope["method"], scope["path"], scope.get("root_path", ""))
-            matched = self._matched.get(key, NOT_YET)
-            if matched is NOT_YET:
+            matched = self._matched.get(key)
+            if matched is None:
                 matched = self._match(scope)
-                if len(self._matched) >= MATCHES_KEPT:
-                    self._matched.clear()
-                self._matched[key] = matched
+                if matched is not None:
+                    self._matched.put(key, matched)
             if matched is not None:
                 route, described, params = matched
                 scope.update(

@@ -14,9 +14,12 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from mockserver import MockServer, create_app
+from mockserver.app import MATCHES_BUDGET
+from mockserver.core.jsonbytes import Bodies
 from mockserver.core.schemas import Schemas
 from mockserver.server import MAX_HEAD, HttpTools
 from mockserver.vendors import VENDORS
+from mockserver.vendors.huawei import RESULTS_BUDGET
 from tests.conftest import assert_valid
 
 # vendor -> (its error code field, the code of its 400)
@@ -129,3 +132,71 @@ async def test_an_endless_header_is_refused_before_it_is_all_read() -> None:
     assert transport.written.startswith(b"HTTP/1.1 400 ")
     body = json.loads(transport.written.partition(b"\r\n\r\n")[2])
     assert body["code"] == "InvalidParameter"
+
+
+# --- caches keyed by what clients send -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app() -> Any:
+    return create_app()
+
+
+@pytest.fixture(scope="module")
+def client(app: Any) -> Any:
+    from starlette.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_the_route_cache_keeps_no_path_that_matched_nothing(app: Any, client: Any) -> None:
+    for n in range(20):  # 60 KB paths that match no operation
+        path = f"/api/v1/nothing/{n}{'x' * 60_000}"
+        assert client.get(path).status_code == 404
+        assert ("GET", path, "") not in app._matched
+
+
+def test_the_route_cache_stays_within_its_byte_budget(app: Any, client: Any) -> None:
+    for n in range(60):  # 30 KB model ids: every path matches GetModel (and is a 404)
+        response = client.get(f"/api/v1/models/m{n}{'x' * 30_000}")
+        assert response.status_code == 404
+        assert app._matched.size <= MATCHES_BUDGET
+    response = client.get("/api/v1/models/model-rbvg5wzljz****ks92")
+    assert response.status_code == 200
+    assert ("GET", "/api/v1/models/model-rbvg5wzljz****ks92", "") in app._matched
+
+
+def test_answers_to_padded_queries_stay_within_the_budget(app: Any, client: Any) -> None:
+    path = "/api/v1/models/model-rbvg5wzljz****ks92/versions"
+    bodies = app.store.backends["pai"].bodies
+    for n in range(600):  # an ignored parameter of 8 KB: 5 MB of keys
+        response = client.get(path, params={"Pad": "x" * 8192 + str(n)})
+        assert response.status_code == 200
+    assert bodies.size <= Bodies.BUDGET
+
+
+def test_pais_filter_index_holds_the_datas_values_not_the_queries(app: Any, client: Any) -> None:
+    model = "model-rbvg5wzljz****ks92"
+    for n in range(200):
+        for name, value in (("VersionName", f"9.9.{n}"), ("SourceId", f"nowhere-{n}")):
+            response = client.get(f"/api/v1/models/{model}/versions", params={name: value})
+            assert response.status_code == 200
+            assert response.json()["TotalCount"] == 0
+    index = app.store.backends["pai"].index
+    versions = app.store.backends["pai"].versions[model]
+    assert set(index) <= {(model, "VersionName"), (model, "SourceId")}
+    assert sum(len(by_value) for by_value in index.values()) <= 2 * len(versions)
+    first = versions[0]["VersionName"]
+    found = client.get(f"/api/v1/models/{model}/versions", params={"VersionName": first})
+    assert [v["VersionName"] for v in found.json()["Versions"]] == [first]
+
+
+def test_huaweis_filtered_lists_stay_within_their_budget(app: Any, client: Any) -> None:
+    for n in range(300):  # distinct 128-character name filters
+        response = client.get(
+            "/v1/workspaces/default/models", params={"name": f"{n:0>128}", "visibility": "ALL"}
+        )
+        assert response.status_code == 200
+    results = app.store.backends["huawei"].workspaces["default"].results
+    assert results.size <= RESULTS_BUDGET

@@ -27,6 +27,7 @@ from mockserver.core.auth import (
     sha256_hex,
 )
 from mockserver.core.auth import now as auth_now
+from mockserver.core.bounded import Bounded, size_of
 from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.generate import utc_text
@@ -130,7 +131,7 @@ COLLECTIONS = (
 )
 MODELS = COLLECTIONS[1]
 
-RESULTS_KEPT = 128
+RESULTS_BUDGET = 2**20  # bytes of filtered lists kept per workspace, keys included
 SORT_KEYS: dict[str, Callable[[Record], Any]] = {
     "CREATE_TIME": lambda m: _time(m["create_time"]),
     "UPDATE_TIME": lambda m: _time(m["update_time"]),
@@ -144,8 +145,11 @@ class Workspace:
     models: list[Record]  # in fixture order
     # (sort_by, order_by) -> models, sorted on first use (start-up stays quick)
     orderings: dict[tuple[str, str], list[Record]] = field(default_factory=dict)
-    # the last filtered lists by their whole query; identical queries are common in tests
-    results: dict[tuple[Any, ...], list[Record]] = field(default_factory=dict)
+    # filtered lists by their whole query; identical queries are common in tests. Bounded
+    # in bytes (a list of a hundred thousand models is 800 KB of references)
+    results: Bounded[tuple[Any, ...], list[Record]] = field(
+        default_factory=lambda: Bounded(RESULTS_BUDGET, lambda k, v: size_of(k) + 8 * len(v))
+    )
     # (sort_by, order_by, visibility) -> (models, their names in lower case), made on use
     views: dict[tuple[str, str, str | None], tuple[list[Record], list[str]]] = field(
         default_factory=dict
@@ -171,8 +175,9 @@ class Workspace:
     def matching(self, q: Mapping[str, Any]) -> list[Record]:
         """Every model the query's filters keep, in its order (pages are cut later)."""
         key = tuple(q[p] for p in ("sort_by", "order_by", "visibility", "name", "id", "type"))
-        if key in self.results:
-            return self.results[key]
+        kept = self.results.get(key)
+        if kept is not None:
+            return kept
         models, names = self.view(q["sort_by"], q["order_by"], q["visibility"])
         found: list[Record] = models
         if q["name"] is not None:  # the fuzzy filter, over names lowered once
@@ -184,10 +189,7 @@ class Workspace:
                 None if q["id"] is None else (lambda m: m["id"] == q["id"]),
                 None if q["type"] is None else (lambda m: m["type"] == q["type"]),
             )
-        if len(self.results) >= RESULTS_KEPT:
-            self.results.pop(next(iter(self.results)))
-        self.results[key] = found
-        return found
+        return self.results.put(key, found)
 
 
 @dataclass(frozen=True)

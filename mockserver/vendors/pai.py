@@ -186,7 +186,9 @@ class Backend:
     versions: dict[str, list[Record]]  # by ModelId, oldest first (the default order)
     raw: RawCache = field(default_factory=RawCache)
     bodies: Bodies = field(default_factory=Bodies)  # whole answers, by operation and request
-    index: dict[tuple[str, str, str], list[Record]] = field(default_factory=dict)
+    # (ModelId, field) -> {value: versions}, made on first use from the data alone: an
+    # entry per value the data holds, none for the values clients ask about
+    index: dict[tuple[str, str], dict[str, list[Record]]] = field(default_factory=dict)
 
     def model(self, model_id: str) -> Record:
         if model_id not in self.models:
@@ -226,10 +228,14 @@ class Backend:
         return listing.by_page(found, q["PageNumber"], q["PageSize"])
 
     def _indexed(self, model_id: str, field_name: str, value: str) -> list[Record]:
-        key = (model_id, field_name, value)
-        if key not in self.index:
-            self.index[key] = [v for v in self.versions[model_id] if v.get(field_name) == value]
-        return self.index[key]
+        by_value = self.index.get((model_id, field_name))
+        if by_value is None:
+            by_value = self.index[(model_id, field_name)] = {}
+            for version in self.versions[model_id]:
+                found = version.get(field_name)
+                if isinstance(found, str):
+                    by_value.setdefault(found, []).append(version)
+        return by_value.get(value, [])
 
 
 EXACT_FILTERS = (
