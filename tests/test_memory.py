@@ -15,6 +15,7 @@ from uvicorn.server import ServerState
 
 from mockserver import MockServer, create_app
 from mockserver.app import MATCHES_BUDGET
+from mockserver.core.journal import Journal
 from mockserver.core.jsonbytes import Bodies
 from mockserver.core.schemas import Schemas
 from mockserver.server import MAX_HEAD, HttpTools
@@ -200,3 +201,39 @@ def test_huaweis_filtered_lists_stay_within_their_budget(app: Any, client: Any) 
         assert response.status_code == 200
     results = app.store.backends["huawei"].workspaces["default"].results
     assert results.size <= RESULTS_BUDGET
+
+
+# --- the journal ---------------------------------------------------------------------------
+
+
+def scope_with(path: str, query: bytes, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {"method": "GET", "path": path, "query_string": query, "headers": headers}
+
+
+def test_the_journal_keeps_only_the_headers_it_shows() -> None:
+    journal = Journal(10)
+    headers = [(b"authorization", b"Bearer sk-0123456789"), (b"x-pad", b"p" * 50_000)]
+    journal.record(0.0, scope_with("/api/v1/deployments", b"", headers), 200, 0.001)
+    assert journal.held < 1000
+    assert journal.list()[0]["headers"] == {"authorization": "Bearer sk-0****"}
+
+
+def test_the_journal_is_bounded_in_bytes_oldest_first() -> None:
+    budget = 1_000_000
+    journal = Journal(1000, budget=budget)
+    for n in range(100):  # 100 requests with a 60 KB query: 6 MB if all kept
+        journal.record(float(n), scope_with(f"/p/{n}", b"q=" + b"x" * 60_000, []), 200, 0.0)
+        assert journal.held <= budget
+    kept = journal.list()
+    assert 10 <= len(kept) < 100
+    assert kept[-1]["path"] == "/p/99"  # the newest are the ones kept
+    assert [e["path"] for e in kept] == [f"/p/{n}" for n in range(100 - len(kept), 100)]
+
+
+def test_the_journal_still_keeps_its_count_of_small_requests() -> None:
+    journal = Journal(5)
+    for n in range(8):
+        journal.record(float(n), scope_with(f"/p/{n}", b"a=1", []), 200, 0.0)
+    assert [e["path"] for e in journal.list()] == [f"/p/{n}" for n in range(3, 8)]
+    journal.clear()
+    assert journal.list() == [] and journal.held == 0

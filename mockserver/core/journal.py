@@ -69,17 +69,32 @@ def auth_headers(headers: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     return found
 
 
+SHOWN_HEADERS = frozenset(name.encode() for name in AUTH_HEADERS)
+BUDGET = 8 * 2**20  # bytes of paths, queries and headers kept, besides the entry count
+ENTRY_OVERHEAD = 400  # the tuple, its floats and the strings' object headers
+
+
 class Journal:
-    """A bounded, in-memory record of requests.
+    """A bounded, in-memory record of requests: at most `size` entries and `budget` bytes.
 
     A request costs one flat tuple of what was already at hand (strings, bytes and
     numbers, which the garbage collector stops tracking; a kept scope would make every
-    collection walk a thousand requests' worth of dicts). The entries are written out
-    (times, query, masked headers) only when someone reads them.
+    collection walk a thousand requests' worth of dicts), with only the headers the
+    journal shows. The entries are written out (times, query, masked headers) only when
+    someone reads them. Past the byte budget the oldest go first, so requests with heads
+    of 64 KB cannot make a thousand entries hold 64 MB.
     """
 
-    def __init__(self, size: int, describe: Describe = lambda scope: (None, None)) -> None:
-        self.entries: deque[tuple[Any, ...]] = deque(maxlen=size)
+    def __init__(
+        self,
+        size: int,
+        describe: Describe = lambda scope: (None, None),
+        budget: int = BUDGET,
+    ) -> None:
+        self.entries: deque[tuple[Any, ...]] = deque()
+        self.size = size
+        self.budget = budget
+        self.held = 0  # bytes counted for the entries kept now
         self.describe = describe  # scope -> (vendor, operation), when the caller cannot say
 
     def record(
@@ -92,26 +107,35 @@ class Journal:
     ) -> None:
         """Keep one answered request; `described` is its (vendor, operation) if known."""
         state = scope.get("state") or {}
-        self.entries.append(
+        path, query = scope["path"], scope.get("query_string", b"")
+        headers = tuple(h for h in scope.get("headers", ()) if h[0] in SHOWN_HEADERS)
+        cost = ENTRY_OVERHEAD + len(path) + len(query) + sum(len(n) + len(v) for n, v in headers)
+        entries = self.entries
+        entries.append(
             (
                 when,
                 scope["method"],
-                scope["path"],
-                scope.get("query_string", b""),
-                tuple(scope.get("headers", ())),
+                path,
+                query,
+                headers,
                 status,
                 duration,
                 described or self.describe(scope),
                 state.get("request_id"),
                 state.get("fault"),
+                cost,
             )
         )
+        self.held += cost
+        while len(entries) > self.size or (self.held > self.budget and len(entries) > 1):
+            self.held -= entries.popleft()[-1]
 
     def clear(self) -> None:
         self.entries.clear()
+        self.held = 0
 
     def list(self) -> list[dict[str, Any]]:
-        return [_entry(*raw) for raw in list(self.entries)]
+        return [_entry(*raw[:-1]) for raw in list(self.entries)]
 
 
 def _entry(
