@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver._version import __version__
-from mockserver.core.faults import FaultSpecError
+from mockserver.core.faults import FaultSpecError, TooManyRules
 from mockserver.core.fixtures import FixtureError
 
 
@@ -115,6 +115,8 @@ async def add_fault(request: Request) -> JSONResponse:
         return _error(400, "InvalidFault", "a fault rule is a JSON object")
     try:
         rule = request.app.faults.add(spec)
+    except TooManyRules as exc:
+        return _error(409, "TooManyFaults", str(exc))
     except FaultSpecError as exc:
         return _error(400, "InvalidFault", str(exc))
     return JSONResponse(asdict(rule), status_code=201)

@@ -15,6 +15,7 @@ from uvicorn.server import ServerState
 
 from mockserver import MockServer, create_app
 from mockserver.app import MATCHES_BUDGET
+from mockserver.core.faults import MAX_BUCKETS, MAX_RULES, Faults, FaultSpecError
 from mockserver.core.journal import Journal
 from mockserver.core.jsonbytes import Bodies
 from mockserver.core.schemas import Schemas
@@ -237,3 +238,53 @@ def test_the_journal_still_keeps_its_count_of_small_requests() -> None:
     assert [e["path"] for e in journal.list()] == [f"/p/{n}" for n in range(3, 8)]
     journal.clear()
     assert journal.list() == [] and journal.held == 0
+
+
+# --- fault rules and rate-limit buckets ----------------------------------------------------
+
+
+def test_rules_past_the_cap_get_a_409_in_neutral_json() -> None:
+    from starlette.testclient import TestClient
+
+    with TestClient(create_app()) as own:
+        for _ in range(MAX_RULES):
+            assert (
+                own.post("/_mock/faults", json={"vendor": "pai", "status": 503}).status_code == 201
+            )
+        refused = own.post("/_mock/faults", json={"vendor": "pai", "status": 503})
+        assert refused.status_code == 409
+        assert refused.headers["content-type"] == "application/json"
+        assert refused.json()["code"] == "TooManyFaults"
+        assert str(MAX_RULES) in refused.json()["message"]
+        assert len(own.get("/_mock/faults").json()["faults"]) == MAX_RULES
+        assert own.delete("/_mock/faults").status_code == 204
+        assert own.post("/_mock/faults", json={"vendor": "pai", "status": 503}).status_code == 201
+
+
+def test_a_rule_path_glob_is_bounded() -> None:
+    faults = Faults(statuses={"pai": (503,)}, operations={"pai": ("GetModel",)})
+    with pytest.raises(FaultSpecError, match="at most"):
+        faults.add({"status": 503, "path": "/" + "x" * 2000})
+
+
+def test_rate_limit_buckets_are_bounded_least_recent_first() -> None:
+    faults = Faults(
+        statuses={"pai": (429,)}, operations={"pai": ("GetModel",)}, rate_limits={"pai": 1.0}
+    )
+    assert faults.from_rate_limit("pai", "first") is None
+    assert faults.from_rate_limit("pai", "first") is not None  # its one token is spent
+    for n in range(MAX_BUCKETS + 100):
+        faults.from_rate_limit("pai", f"client-{n}")
+        assert len(faults._buckets) <= MAX_BUCKETS
+    # "first" was the least recently seen: it starts over with a full bucket
+    assert faults.from_rate_limit("pai", "first") is None
+
+
+def test_a_long_client_key_is_kept_as_a_digest() -> None:
+    faults = Faults(
+        statuses={"pai": (429,)}, operations={"pai": ("GetModel",)}, rate_limits={"pai": 1.0}
+    )
+    key = "Bearer " + "k" * 60_000
+    assert faults.from_rate_limit("pai", key) is None
+    assert faults.from_rate_limit("pai", key) is not None  # still the same client
+    assert all(len(client) <= 128 for _, client in faults._buckets)

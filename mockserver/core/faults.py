@@ -10,19 +10,34 @@ Whatever fires is answered by the vendor in its own envelope and noted in the jo
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import math
 import random
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MAX_DELAY_MS = 60_000
+# Every request to an emulated operation tries each rule: past a hundred, a mistake
+# (a rule added per test and never cleared) is likelier than a need, and each request
+# pays for all of them.
+MAX_RULES = 100
+MAX_PATH = 1024  # characters of a rule's path glob
+# Clients with a rate-limit bucket; past it the least recently seen one starts over
+# with a full bucket. A client key longer than KEY_KEPT is kept as its digest.
+MAX_BUCKETS = 10_000
+KEY_KEPT = 128
 RULE_FIELDS = ("vendor", "operation", "path", "status", "delay_ms", "times", "probability")
 
 
 class FaultSpecError(ValueError):
     """A fault rule or directive that cannot be applied; the message says why."""
+
+
+class TooManyRules(FaultSpecError):
+    """A rule that would exceed MAX_RULES (the control plane answers 409)."""
 
 
 @dataclass
@@ -81,7 +96,7 @@ class Faults:
     initial: tuple[Mapping[str, Any], ...] = ()
     rate_limits: Mapping[str, float] = field(default_factory=dict)  # vendor -> requests/s
     rules: list[Rule] = field(default_factory=list)
-    _buckets: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    _buckets: OrderedDict[tuple[str, str], tuple[float, float]] = field(default_factory=OrderedDict)
     _next_id: int = 1
 
     def __post_init__(self) -> None:
@@ -104,6 +119,11 @@ class Faults:
     # --- rules ---------------------------------------------------------------------
 
     def add(self, spec: Mapping[str, Any]) -> Rule:
+        if len(self.rules) >= MAX_RULES:
+            raise TooManyRules(
+                f"there are already {MAX_RULES} fault rules, the most the mock keeps; "
+                "DELETE /_mock/faults (or POST /_mock/reset) first"
+            )
         unknown = sorted(set(spec) - set(RULE_FIELDS))
         if unknown:
             raise FaultSpecError(
@@ -120,6 +140,8 @@ class Faults:
         path = spec.get("path")
         if path is not None and (not isinstance(path, str) or not path.startswith("/")):
             raise FaultSpecError("path must be a glob starting with '/', e.g. /api/v1/models/*")
+        if path is not None and len(path) > MAX_PATH:
+            raise FaultSpecError(f"path must be at most {MAX_PATH} characters")
         status = spec.get("status")
         if status is not None:
             status = _int("status", status, 400, 599)
@@ -196,12 +218,19 @@ class Faults:
         if rate is None:
             return None
         now = time.monotonic()
-        tokens, last = self._buckets.get((vendor, client), (rate, now))
+        if len(client) > KEY_KEPT:
+            client = hashlib.sha256(client.encode()).hexdigest()
+        key = (vendor, client)
+        buckets = self._buckets
+        tokens, last = buckets.get(key, (rate, now))
         tokens = min(rate, tokens + (now - last) * rate)
-        if tokens >= 1:
-            self._buckets[(vendor, client)] = (tokens - 1, now)
+        spent = tokens >= 1
+        buckets[key] = (tokens - 1, now) if spent else (tokens, now)
+        buckets.move_to_end(key)
+        if len(buckets) > MAX_BUCKETS:
+            buckets.popitem(last=False)  # the least recently seen client
+        if spent:
             return None
-        self._buckets[(vendor, client)] = (tokens, now)
         wait_ms = max(1, math.ceil((1 - tokens) / rate * 1000))
         return Fault("rate-limit", 429, 0, retry_after_ms=wait_ms)
 
