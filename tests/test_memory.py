@@ -18,7 +18,7 @@ from mockserver.app import MATCHES_BUDGET
 from mockserver.core.faults import MAX_BUCKETS, MAX_RULES, Faults, FaultSpecError
 from mockserver.core.journal import Journal
 from mockserver.core.jsonbytes import Bodies
-from mockserver.core.schemas import Schemas
+from mockserver.core.schemas import Schemas, ValidMemo
 from mockserver.server import MAX_HEAD, HttpTools
 from mockserver.vendors import VENDORS
 from mockserver.vendors.huawei import RESULTS_BUDGET
@@ -288,3 +288,25 @@ def test_a_long_client_key_is_kept_as_a_digest() -> None:
     assert faults.from_rate_limit("pai", key) is None
     assert faults.from_rate_limit("pai", key) is not None  # still the same client
     assert all(len(client) <= 128 for _, client in faults._buckets)
+
+
+# --- the memo of valid records -------------------------------------------------------------
+
+
+def test_the_memo_learns_a_bounded_number_of_digests(tmp_path: Any) -> None:
+    memo = ValidMemo(tmp_path / "valid-records.txt")
+    for n in range(ValidMemo.LEARNED + 500):  # e.g. records added at run time, one by one
+        memo.add(f"{n:064x}")
+    assert f"{0:064x}" in memo
+    assert f"{ValidMemo.LEARNED + 499:064x}" not in memo
+    memo.save()
+    lines = (tmp_path / "valid-records.txt").read_text().split()
+    assert len(lines) == ValidMemo.LEARNED
+
+
+def test_the_memo_reads_no_more_than_it_keeps(tmp_path: Any) -> None:
+    path = tmp_path / "valid-records.txt"
+    path.write_text("\n".join(f"{n:064x}" for n in range(ValidMemo.KEPT + 1000)))
+    memo = ValidMemo(path)
+    assert f"{ValidMemo.KEPT + 999:064x}" in memo  # the newest are last in the file
+    assert f"{0:064x}" not in memo
