@@ -122,12 +122,11 @@ class HttpTools(HttpToolsProtocol):
         purpose, an Upgrade header is simply ignored and the request answered as usual."""
         self.logger.debug("Upgrade header ignored: no endpoint of the mock is a WebSocket.")
 
-    # The size of the request head being read: a lower bound from whole chunks read
-    # inside it (httptools buffers a header until it ends, so one endless header is
-    # caught while it arrives) and the exact size from the parts parsed so far.
+    # A lower bound of the size of the head being read: the whole chunks that arrived
+    # inside it. httptools buffers a header until it ends, so an endless header is
+    # caught while it arrives; a head that ends is measured exactly once complete.
     _in_head = False
     _head_seen = 0
-    _head_parsed = 0
 
     def data_received(self, data: bytes) -> None:
         within = self._in_head  # a chunk that starts and ends inside a head is all head
@@ -139,26 +138,15 @@ class HttpTools(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._in_head, self._head_seen, self._head_parsed = True, 0, 0
-
-    def on_url(self, url: bytes) -> None:
-        self._count_head(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_head(len(name) + len(value) + 4)  # ": " and CRLF
-        super().on_header(name, value)
+        self._in_head, self._head_seen = True, 0
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        super().on_headers_complete()
-
-    def _count_head(self, size: int) -> None:
-        """Refuse the request once its head outgrows MAX_HEAD; raising stops the parser."""
-        self._head_parsed += size
-        if self._head_parsed > MAX_HEAD:
+        size = len(self.url) + sum([len(name) + len(value) + 4 for name, value in self.headers])
+        if size > MAX_HEAD:
             self._refuse_head()
-            raise HeadTooLarge
+            raise HeadTooLarge  # stops the parser: nothing more of this connection is read
+        super().on_headers_complete()
 
     def _refuse_head(self) -> None:
         self._in_head = False
