@@ -48,9 +48,10 @@ fmt: $(VENV)/.installed-test
 check: lint test
 	$(BIN)/mockserver check
 
-# Speed and memory: the mock against a bare starlette app (see bench/bench.py and README).
+# Speed and memory: the mock against a bare starlette app (see bench/bench.py and README),
+# then memory under 300,000 distinct requests (bench/memory.py).
 bench: $(VENV)/.installed
-	$(BIN)/python bench/bench.py $(ARGS)
+	$(BIN)/python bench/bench.py $(ARGS); status=$$?; $(BIN)/python bench/memory.py && exit $$status
 
 routes: $(VENV)/.installed
 	$(BIN)/mockserver routes
