@@ -180,13 +180,52 @@ COLLECTIONS = (
 VERSIONS = COLLECTIONS[1]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Backend:
+    """Models and their versions, changed in place one record at a time.
+
+    Each change updates exactly what depends on it (the model's version list and its
+    filter indexes) and starts a new answer cache, so nothing can drift from the data.
+    """
+
     models: dict[str, Record]
     versions: dict[str, list[Record]]  # by ModelId, oldest first (the default order)
     raw: RawCache = field(default_factory=RawCache)
     bodies: Bodies = field(default_factory=Bodies)  # whole answers, by operation and request
     index: dict[tuple[str, str, str], list[Record]] = field(default_factory=dict)
+
+    def add(self, collection: str, record: Record) -> None:
+        """One record more, as if it had been the last one of the fixtures."""
+        if collection == "models":
+            self.models[record["ModelId"]] = record
+            self.versions[record["ModelId"]] = []
+        else:
+            model_id, version = record["ModelId"], VERSIONS.public(record)
+            listing.insert_ordered(self.versions[model_id], version, _created, False)
+            for (owner, name, value), found in self.index.items():
+                if owner == model_id and version.get(name) == value:
+                    listing.insert_ordered(found, version, _created, False)
+        self.bodies = Bodies()
+
+    def remove(self, collection: str, record: Record) -> None:
+        """One record less (a model only once its versions are gone)."""
+        if collection == "models":
+            model_id = record["ModelId"]
+            if self.versions[model_id]:
+                raise ValueError(f"model {model_id} still has versions")
+            del self.versions[model_id]
+            self.raw.forget(self.models.pop(model_id))
+            for key in [k for k in self.index if k[0] == model_id]:
+                del self.index[key]
+        else:
+            model_id, probe = record["ModelId"], VERSIONS.public(record)
+            versions = self.versions[model_id]
+            held = versions.pop(listing.locate(versions, probe, _created, False, _same_version))
+            for (owner, name, value), found in self.index.items():
+                if owner == model_id and held.get(name) == value:
+                    del found[listing.locate(found, held, _created, False)]
+            self.raw.forget(held)
+        self.bodies = Bodies()
 
     def model(self, model_id: str) -> Record:
         if model_id not in self.models:
@@ -252,6 +291,14 @@ def _label_contains(text: str | None) -> Any:
     return lambda v: any(text in lb["Key"] or text in lb["Value"] for lb in v.get("Labels", []))
 
 
+def _created(version: Record) -> datetime:
+    return _time(version["GmtCreateTime"])
+
+
+def _same_version(held: Record, probe: Record) -> bool:
+    return bool(held["VersionName"] == probe["VersionName"])
+
+
 def build(records: Mapping[str, Sequence[Record]]) -> Backend:
     models = {m["ModelId"]: m for m in records.get("models", [])}
     versions: dict[str, list[Record]] = {model_id: [] for model_id in models}
@@ -259,7 +306,7 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
         versions[version["ModelId"]].append(VERSIONS.public(version))
     for items in versions.values():
         # newest last; ties keep their fixture order, in both directions of the list
-        items.sort(key=lambda v: _time(v["GmtCreateTime"]))
+        items.sort(key=_created)
     return Backend(models, versions)
 
 
