@@ -117,12 +117,13 @@ async def data(request: Request) -> Response:
         return StreamingResponse(_dump(snapshot), media_type="application/json")
     counts = store.counts()
     vendor, collection = q["vendor"], q["collection"]
+    if vendor is None or collection is None:
+        return _error(400, "InvalidParameter", "a page needs both vendor and collection")
     if vendor not in counts or collection not in counts[vendor]:
         return _error(
             404,
             "NotFound",
-            f"no collection {collection!r} of vendor {vendor!r}; give both vendor and "
-            "collection, one of: "
+            f"no collection {collection!r} of vendor {vendor!r}; known: "
             + ", ".join(f"{v}/{c}" for v, cols in counts.items() for c in cols),
         )
     records = store.records[vendor][collection]
