@@ -6,13 +6,14 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver import Settings, create_app
+from mockserver import MockServer, Settings, create_app
 from mockserver.app import load_data
 from mockserver.core.fixtures import Dataset, FixtureError
 from mockserver.vendors import VENDORS
@@ -226,3 +227,24 @@ def test_a_duplicate_of_a_loaded_record_names_it_as_loaded(full: Dataset) -> Non
         assert any(
             "no models record has ModelId 'model-none'" in p for p in response.json()["problems"]
         )
+
+
+def test_mockserver_changes_state_on_the_server_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backends change in place: add() and reset() run between requests, on the loop."""
+    with MockServer(seed=1) as server:
+        threads: list[str] = []
+        store = server.app.store
+        for name in ("add", "reset"):
+            method = getattr(store, name)
+
+            def spy(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+                threads.append(threading.current_thread().name)
+                return _method(*args, **kwargs)
+
+            monkeypatch.setattr(store, name, spy)
+        assert server.add("dreadnode", "orgs", {"slug": "newco"}) == 1
+        with pytest.raises(FixtureError, match="duplicate slug 'newco'"):
+            server.add("dreadnode", "orgs", {"slug": "newco"})
+        server.reset()
+        assert threads == [f"mockserver:{server.port}"] * 3
+        assert all(o["slug"] != "newco" for o in server.data()["dreadnode"]["orgs"])

@@ -19,6 +19,8 @@ from mockserver.core.fixtures import (
 )
 from mockserver.core.schemas import Schemas
 
+WARM_ABOVE = 10_000  # records held from which validators are made at start, not at first add
+
 
 class Backend(Protocol):
     """What the store asks of a vendor's backend: one record more or less at a time.
@@ -69,6 +71,17 @@ class Store:
         }
         self._added: list[tuple[str, str, Record]] = []  # since loading, oldest first
         self.writes = 0  # changes so far: a check made before another change is stale
+        if sum(len(rs) for cols in self.records.values() for rs in cols.values()) > WARM_ABOVE:
+            self.warm()
+
+    def warm(self) -> None:
+        """Make every collection's validator now, and run it once over a held record
+        (importing jsonschema, compiling its patterns: a fraction of a second of a start
+        that takes many), so that the first add costs what later ones do."""
+        for name, vendor in self.vendors.items():
+            for collection in vendor.collections:
+                held = self.records.get(name, {}).get(collection.name)
+                self.schemas.errors(collection.schema, held[0] if held else {})
 
     def reset(self) -> None:
         """Back to exactly what was loaded at start, undoing each add, newest first."""
