@@ -51,6 +51,7 @@ check: lint test
 # Speed and memory: the mock against a bare starlette app (see bench/bench.py and README).
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench.py $(ARGS)
+	$(BIN)/python bench/stall.py
 
 routes: $(VENV)/.installed
 	$(BIN)/mockserver routes
