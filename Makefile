@@ -49,9 +49,10 @@ check: lint test
 	$(BIN)/mockserver check
 
 # Speed and memory: the mock against a bare starlette app (see bench/bench.py and README),
-# then memory under 300,000 distinct requests (bench/memory.py).
+# then memory under 300,000 distinct requests (bench/memory.py) and how long control-plane
+# writes stall vendor traffic at 100,000 records (bench/stall.py).
 bench: $(VENV)/.installed
-	$(BIN)/python bench/bench.py $(ARGS); status=$$?; $(BIN)/python bench/memory.py && exit $$status
+	$(BIN)/python bench/bench.py $(ARGS); status=$$?; $(BIN)/python bench/memory.py && $(BIN)/python bench/stall.py && exit $$status
 
 routes: $(VENV)/.installed
 	$(BIN)/mockserver routes

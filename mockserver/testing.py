@@ -9,14 +9,15 @@ with MockServer(seed=1) as server:
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -29,6 +30,7 @@ from mockserver.server import Server, options
 from mockserver.settings import Settings
 
 START_TIMEOUT = 30.0
+T = TypeVar("T")
 
 
 class MockServer:
@@ -133,9 +135,25 @@ class MockServer:
 
     # --- state -----------------------------------------------------------------------
 
+    def _on_loop(self, change: Callable[[], T]) -> T:
+        """Run a state change on the server's event loop, between two requests.
+
+        Backends are changed in place, so a change made from this (the caller's) thread
+        could be seen half-done by a request the server thread is answering.
+        """
+        servers = self._server.servers if self._server is not None and self.running else []
+        if not servers:
+            return change()
+
+        async def on_loop() -> T:
+            return change()
+
+        loop = servers[0].get_loop()
+        return asyncio.run_coroutine_threadsafe(on_loop(), loop).result(START_TIMEOUT)
+
     def reset(self) -> None:
         """Records and random source back to how they were at start; an empty journal."""
-        reset_state(self.app)
+        self._on_loop(lambda: reset_state(self.app))
         self.app.journal.clear()
 
     def requests(self) -> list[dict[str, Any]]:
@@ -150,7 +168,7 @@ class MockServer:
     ) -> int:
         """Add records validated like fixtures, all or none; raises FixtureError."""
         batch = [records] if isinstance(records, dict) else list(records)
-        return self.app.store.add(vendor, collection, batch, source="add()")
+        return self._on_loop(lambda: self.app.store.add(vendor, collection, batch, source="add()"))
 
     def fault(self, **rule: Any) -> dict[str, Any]:
         """Add a fault rule: vendor, operation, path (glob), status, delay_ms, times,

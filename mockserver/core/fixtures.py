@@ -11,7 +11,8 @@ half-loaded, nothing is dropped. Problems read `file: record: json-path: message
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,42 +167,51 @@ class Validator:
     collections: Sequence[Collection]
     schemas: Schemas
     existing: Mapping[str, Sequence[Record]] = field(default_factory=dict)
+    # the keys of the records held, by collection, kept up to date by their holder (the
+    # store): when given, `existing` is not scanned, so checking an add costs O(added)
+    held: Mapping[str, AbstractSet[tuple[Any, ...]]] | None = None
 
     def check(self, entries: Mapping[str, Sequence[Entry]]) -> list[Problem]:
         """Every problem of new `entries` (by collection); parents are checked first."""
         problems: list[Problem] = []
-        keys = {
-            c.name: {_key(c, r): "(already loaded)" for r in self.existing.get(c.name, ())}
-            for c in self.collections
-        }
-        accepted: dict[str, list[Record]] = {
-            c.name: list(self.existing.get(c.name, ())) for c in self.collections
-        }
+        keys = {c.name: self._held_keys(c) for c in self.collections}
+        by_name = {c.name: c for c in self.collections}
         for collection in self.collections:
             link = collection.link
             # every parent written counts, valid or not: a bad model is reported once,
             # not again through each of its versions
-            parents = (
-                {_hashable(r.get(link.target)) for r in self.existing.get(link.collection, ())}
-                | {
+            parents = _Parents(
+                {
                     _hashable(e.record.get(link.target))
                     for e in entries.get(link.collection, ())
                     if isinstance(e.record, dict)
                 }
                 if link is not None
-                else set()
+                else set(),
+                self._held_parents(by_name[link.collection], link.target) if link else set(),
             )
             for entry in entries.get(collection.name, ()):
-                problems += self._check_entry(collection, entry, keys, parents, accepted)
+                problems += self._check_entry(collection, entry, keys, parents)
         return problems
+
+    def _held_keys(self, collection: Collection) -> _Keys:
+        if self.held is not None:
+            return _Keys({}, self.held.get(collection.name, frozenset()))
+        return _Keys(
+            {key_of(collection, r): _LOADED for r in self.existing.get(collection.name, ())}
+        )
+
+    def _held_parents(self, parent: Collection, target: str) -> Container[Any]:
+        if self.held is not None and parent.key == (target,):
+            return _FirstOf(self.held.get(parent.name, frozenset()))
+        return {_hashable(r.get(target)) for r in self.existing.get(parent.name, ())}
 
     def _check_entry(
         self,
         collection: Collection,
         entry: Entry,
-        keys: dict[str, dict[tuple[Any, ...], str]],
-        parents: set[Any],
-        accepted: dict[str, list[Record]],
+        keys: dict[str, _Keys],
+        parents: _Parents,
     ) -> list[Problem]:
         entry.collection = collection.name
 
@@ -233,7 +243,7 @@ class Validator:
         if not schema_errors:
             for rule in collection.checks:
                 found += [problem(path, message) for path, message in rule(record)]
-        key = _key(collection, record)
+        key = key_of(collection, record)
         if key in keys[collection.name]:
             where = keys[collection.name][key]
             names = "/".join(collection.key)
@@ -245,11 +255,51 @@ class Validator:
             )
         elif not found:
             keys[collection.name][key] = f"{entry.file}: {entry.label(collection.key[-1])}"
-            accepted[collection.name].append(record)
         return found
 
 
-def _key(collection: Collection, record: Mapping[str, Any]) -> tuple[Any, ...]:
+_LOADED = "(already loaded)"
+
+
+class _Keys(dict[tuple[Any, ...], str]):
+    """Keys seen in this check (with where), over keys already held (without a copy)."""
+
+    def __init__(
+        self, seen: dict[tuple[Any, ...], str], held: AbstractSet[tuple[Any, ...]] = frozenset()
+    ) -> None:
+        super().__init__(seen)
+        self.held = held
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self.held
+
+    def __getitem__(self, key: tuple[Any, ...]) -> str:
+        return dict.get(self, key) or _LOADED
+
+
+@dataclass(frozen=True)
+class _Parents:
+    """Parent references written in this check, then those held."""
+
+    written: AbstractSet[Any]
+    held: Container[Any]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.written or value in self.held
+
+
+@dataclass(frozen=True)
+class _FirstOf:
+    """A set of 1-tuples read as the set of their values, without a copy."""
+
+    keys: AbstractSet[tuple[Any, ...]]
+
+    def __contains__(self, value: object) -> bool:
+        return (value,) in self.keys
+
+
+def key_of(collection: Collection, record: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A record's key, comparable across records (what must be unique)."""
     return tuple(_hashable(record.get(k)) for k in collection.key)
 
 

@@ -73,6 +73,10 @@ class RawCache:
             raw = self._raw[id(record)] = Raw.of(record)
         return raw
 
+    def forget(self, record: Any) -> None:
+        """Drop a record leaving the backend: once it is freed, its id can be reused."""
+        self._raw.pop(id(record), None)
+
 
 class Bodies:
     """Whole answers, made once per distinct request while the data stays as it is.

@@ -99,12 +99,42 @@ COLLECTIONS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Backend:
-    default: str | None
+    """Deployments by workspace, changed in place one record at a time.
+
+    A change touches one workspace's list and starts a new answer cache.
+    """
+
+    default: str | None  # the first workspace of the fixtures
     deployments: dict[str, list[Record]]  # workspace id -> newest gmt_create first
     raw: RawCache = field(default_factory=RawCache)
     bodies: Bodies = field(default_factory=Bodies)  # ListDeployments bodies, by request
+
+    def add(self, collection: str, record: Record) -> None:
+        """One record more, as if it had been the last one of the fixtures."""
+        if collection == "workspaces":
+            self.deployments[record["id"]] = []
+            if self.default is None:
+                self.default = record["id"]
+        else:
+            deployments = self.deployments[record["workspace_id"]]
+            listing.insert_ordered(deployments, record, _newest, True)
+        self.bodies = Bodies()
+
+    def remove(self, collection: str, record: Record) -> None:
+        """One record less (a workspace only once its deployments are gone)."""
+        if collection == "workspaces":
+            if self.deployments[record["id"]]:
+                raise ValueError(f"workspace {record['id']} still has deployments")
+            del self.deployments[record["id"]]
+            if self.default == record["id"]:
+                self.default = next(iter(self.deployments), None)
+        else:
+            deployments = self.deployments[record["workspace_id"]]
+            at = listing.locate(deployments, record, _newest, True, _same)
+            self.raw.forget(deployments.pop(at))
+        self.bodies = Bodies()
 
     def deployments_page(self, workspace: str | None, query: bytes) -> Raw:
         """ListDeployments' body without request_id (kept in `bodies` by request)."""
@@ -129,16 +159,21 @@ class Backend:
         return listing.by_page(self.deployments[chosen], q["page_no"], q["page_size"])
 
 
+def _newest(deployment: Record) -> tuple[str, str]:
+    return deployment["gmt_create"], deployment["deployed_model"]
+
+
+def _same(held: Record, probe: Record) -> bool:
+    return bool(held["deployed_model"] == probe["deployed_model"])
+
+
 def build(records: Mapping[str, Sequence[Record]]) -> Backend:
     workspaces = [w["id"] for w in records.get("workspaces", [])]
     by_workspace: dict[str, list[Record]] = {w: [] for w in workspaces}
     for deployment in records.get("deployments", []):
         by_workspace[deployment["workspace_id"]].append(deployment)
     ordered = {
-        w: listing.ordered(
-            items, key=lambda d: (d["gmt_create"], d["deployed_model"]), descending=True
-        )
-        for w, items in by_workspace.items()
+        w: listing.ordered(items, key=_newest, descending=True) for w, items in by_workspace.items()
     }
     return Backend(workspaces[0] if workspaces else None, ordered)
 

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver.core import listing
 from mockserver.core.auth import AuthConfig, bearer
 from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
@@ -131,11 +132,42 @@ def summary(record: Record) -> Record:
     return {k: record.get(k, default) for k, default in SUMMARY_DEFAULTS.items()}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Backend:
-    orgs: frozenset[str]
+    """Organisations and each model's versions, changed in place one record at a time.
+
+    A change touches one model's list and starts a new answer cache.
+    """
+
+    orgs: set[str]
     models: dict[str, list[Record]]  # canonical name -> summaries, newest first
     bodies: Bodies = field(default_factory=Bodies)  # each model's answer, made once
+
+    def add(self, collection: str, record: Record) -> None:
+        """One record more, as if it had been the last one of the fixtures."""
+        if collection == "orgs":
+            self.orgs.add(record["slug"])
+        elif collection == "models":
+            self.models[record["name"]] = []
+        else:
+            listing.insert_ordered(self.models[record["name"]], summary(record), _created, True)
+        self.bodies = Bodies()
+
+    def remove(self, collection: str, record: Record) -> None:
+        """One record less (an organisation or model only once nothing is under it)."""
+        if collection == "orgs":
+            slug = record["slug"]
+            if any(_org_of(name) == slug for name in self.models):
+                raise ValueError(f"organisation {slug} still has models")
+            self.orgs.remove(slug)
+        elif collection == "models":
+            if self.models[record["name"]]:
+                raise ValueError(f"model {record['name']} still has versions")
+            del self.models[record["name"]]
+        else:
+            versions = self.models[record["name"]]
+            del versions[listing.locate(versions, summary(record), _created, True, _same)]
+        self.bodies = Bodies()
 
     def body(self, org: str, name: str) -> Raw:
         return self.bodies((org, name), lambda: Raw.of(self.list_versions(org, name)))
@@ -153,14 +185,22 @@ class Backend:
         }
 
 
+def _created(version: Record) -> datetime:
+    return datetime.fromisoformat(version["created_at"])
+
+
+def _same(held: Record, probe: Record) -> bool:
+    return bool(held["version"] == probe["version"])
+
+
 def build(records: Mapping[str, Sequence[Record]]) -> Backend:
     models: dict[str, list[Record]] = {m["name"]: [] for m in records.get("models", [])}
     for version in records.get("versions", []):
         models[version["name"]].append(summary(version))
     for items in models.values():
         # newest created first; equal times keep fixture order
-        items.sort(key=lambda v: datetime.fromisoformat(v["created_at"]), reverse=True)
-    return Backend(frozenset(o["slug"] for o in records.get("orgs", [])), models)
+        items.sort(key=_created, reverse=True)
+    return Backend({o["slug"] for o in records.get("orgs", [])}, models)
 
 
 def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[tuple[str, Record]]:

@@ -139,7 +139,7 @@ SORT_KEYS: dict[str, Callable[[Record], Any]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class Workspace:
     caller: str  # user_id of whom the mock takes the caller to be
     models: list[Record]  # in fixture order
@@ -172,6 +172,30 @@ class Workspace:
             )
         return self.orderings[(sort_by, order_by)]
 
+    def add(self, model: Record) -> None:
+        """A model more, last in fixture order: placed in every ordering and view made."""
+        self.models.append(model)
+        for (sort_by, order_by), models in self.orderings.items():
+            listing.insert_ordered(models, model, SORT_KEYS[sort_by], order_by == "DESC")
+        for (sort_by, order_by, visibility), (models, names) in self.views.items():
+            if _visible(self.caller, visibility)(model):
+                at = listing.insert_ordered(models, model, SORT_KEYS[sort_by], order_by == "DESC")
+                names.insert(at, model["name"].lower())
+        self.results.clear()
+
+    def remove(self, probe: Record) -> Record:
+        """The held model with `probe`'s id taken out of everything; it is returned."""
+        at = next(i for i in range(len(self.models) - 1, -1, -1) if _same(self.models[i], probe))
+        model = self.models.pop(at)
+        for (sort_by, order_by), models in self.orderings.items():
+            del models[listing.locate(models, model, SORT_KEYS[sort_by], order_by == "DESC")]
+        for (sort_by, order_by, visibility), (models, names) in self.views.items():
+            if _visible(self.caller, visibility)(model):
+                at = listing.locate(models, model, SORT_KEYS[sort_by], order_by == "DESC")
+                del models[at], names[at]
+        self.results.clear()
+        return model
+
     def matching(self, q: Mapping[str, Any]) -> list[Record]:
         """Every model the query's filters keep, in its order (pages are cut later)."""
         key = tuple(q[p] for p in ("sort_by", "order_by", "visibility", "name", "id", "type"))
@@ -192,11 +216,35 @@ class Workspace:
         return self.results.put(key, found)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Backend:
+    """Workspaces and their models, changed in place one record at a time.
+
+    A change touches one workspace's lists (each ordering and view already made gets the
+    model at its place) and starts a new answer cache, so nothing drifts from the data.
+    """
+
     workspaces: dict[str, Workspace]
     raw: RawCache = field(default_factory=RawCache)
     bodies: Bodies = field(default_factory=Bodies)  # ListModels bodies, by request
+
+    def add(self, collection: str, record: Record) -> None:
+        """One record more, as if it had been the last one of the fixtures."""
+        if collection == "workspaces":
+            self.workspaces[record["id"]] = Workspace(record["current_user"]["user_id"], [])
+        else:
+            self.workspaces[record["workspace_id"]].add(MODELS.public(record))
+        self.bodies = Bodies()
+
+    def remove(self, collection: str, record: Record) -> None:
+        """One record less (a workspace only once its models are gone)."""
+        if collection == "workspaces":
+            if self.workspaces[record["id"]].models:
+                raise ValueError(f"workspace {record['id']} still has models")
+            del self.workspaces[record["id"]]
+        else:
+            self.raw.forget(self.workspaces[record["workspace_id"]].remove(record))
+        self.bodies = Bodies()
 
     def models_page(self, workspace_id: str, query: bytes) -> Raw:
         """ListModels' body (kept in `bodies` by request)."""
@@ -214,6 +262,10 @@ class Backend:
                 solution=f"Check the workspace ID: workspace {workspace_id} does not exist.",
             )
         return listing.by_offset(workspace.matching(q), q["offset"], q["limit"])
+
+
+def _same(held: Record, probe: Record) -> bool:
+    return bool(held["id"] == probe["id"])
 
 
 def _visible(caller: str, visibility: str | None) -> Callable[[Record], bool]:

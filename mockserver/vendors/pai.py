@@ -180,8 +180,14 @@ COLLECTIONS = (
 VERSIONS = COLLECTIONS[1]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Backend:
+    """Models and their versions, changed in place one record at a time.
+
+    Each change updates exactly what depends on it (the model's version list and its
+    filter indexes) and starts a new answer cache, so nothing can drift from the data.
+    """
+
     models: dict[str, Record]
     versions: dict[str, list[Record]]  # by ModelId, oldest first (the default order)
     raw: RawCache = field(default_factory=RawCache)
@@ -189,6 +195,45 @@ class Backend:
     # (ModelId, field) -> {value: versions}, made on first use from the data alone: an
     # entry per value the data holds, none for the values clients ask about
     index: dict[tuple[str, str], dict[str, list[Record]]] = field(default_factory=dict)
+
+    def add(self, collection: str, record: Record) -> None:
+        """One record more, as if it had been the last one of the fixtures."""
+        if collection == "models":
+            self.models[record["ModelId"]] = record
+            self.versions[record["ModelId"]] = []
+        else:
+            model_id, version = record["ModelId"], VERSIONS.public(record)
+            listing.insert_ordered(self.versions[model_id], version, _created, False)
+            for (owner, name), by_value in self.index.items():
+                value = version.get(name)
+                if owner == model_id and isinstance(value, str):
+                    found = by_value.setdefault(value, [])
+                    listing.insert_ordered(found, version, _created, False)
+        self.bodies = Bodies()
+
+    def remove(self, collection: str, record: Record) -> None:
+        """One record less (a model only once its versions are gone)."""
+        if collection == "models":
+            model_id = record["ModelId"]
+            if self.versions[model_id]:
+                raise ValueError(f"model {model_id} still has versions")
+            del self.versions[model_id]
+            self.raw.forget(self.models.pop(model_id))
+            for key in [k for k in self.index if k[0] == model_id]:
+                del self.index[key]
+        else:
+            model_id, probe = record["ModelId"], VERSIONS.public(record)
+            versions = self.versions[model_id]
+            held = versions.pop(listing.locate(versions, probe, _created, False, _same_version))
+            for (owner, name), by_value in self.index.items():
+                value = held.get(name)
+                if owner == model_id and isinstance(value, str):
+                    found = by_value[value]
+                    del found[listing.locate(found, held, _created, False)]
+                    if not found:  # one entry per value the data holds, no more
+                        del by_value[value]
+            self.raw.forget(held)
+        self.bodies = Bodies()
 
     def model(self, model_id: str) -> Record:
         if model_id not in self.models:
@@ -258,6 +303,14 @@ def _label_contains(text: str | None) -> Any:
     return lambda v: any(text in lb["Key"] or text in lb["Value"] for lb in v.get("Labels", []))
 
 
+def _created(version: Record) -> datetime:
+    return _time(version["GmtCreateTime"])
+
+
+def _same_version(held: Record, probe: Record) -> bool:
+    return bool(held["VersionName"] == probe["VersionName"])
+
+
 def build(records: Mapping[str, Sequence[Record]]) -> Backend:
     models = {m["ModelId"]: m for m in records.get("models", [])}
     versions: dict[str, list[Record]] = {model_id: [] for model_id in models}
@@ -265,7 +318,7 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
         versions[version["ModelId"]].append(VERSIONS.public(version))
     for items in versions.values():
         # newest last; ties keep their fixture order, in both directions of the list
-        items.sort(key=lambda v: _time(v["GmtCreateTime"]))
+        items.sort(key=_created)
     return Backend(models, versions)
 
 

@@ -1,0 +1,250 @@
+"""The store changes backends one record at a time: the answers must be exactly those of a
+backend rebuilt from the same records (no drift), after adds, removes and a reset."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver import MockServer, Settings, create_app
+from mockserver.app import load_data
+from mockserver.core.fixtures import Dataset, FixtureError
+from mockserver.vendors import VENDORS
+
+N = 30
+COLLECTIONS = {v.name: v.collections for v in VENDORS}
+REQUEST_IDS = ("RequestId", "request_id")
+
+
+def split(full: Dataset, k: int = 6) -> tuple[Dataset, Dataset]:
+    """(base, extra): the last k records of each collection, and their children, held back.
+
+    A collection of few records (workspaces, organisations) is kept whole.
+    """
+    base: Dataset = {}
+    extra: Dataset = {}
+    for vendor, collections in COLLECTIONS.items():
+        base[vendor], extra[vendor] = {}, {}
+        for collection in collections:
+            held = full[vendor][collection.name]
+            link = collection.link
+            gone = {p[link.target] for p in extra[vendor][link.collection]} if link else set()
+            orphans = [r for r in held if link and link.reference(r) in gone]
+            rest = [r for r in held if not any(r is o for o in orphans)]
+            last = rest[-k:] if len(rest) > 2 * k else []
+            removed = [r for r in held if any(r is x for x in (*orphans, *last))]
+            base[vendor][collection.name] = [r for r in held if not any(r is x for x in removed)]
+            extra[vendor][collection.name] = removed
+    return base, extra
+
+
+def ties(records: Dataset) -> Dataset:
+    """New records sorting equal to ones held, so that insertion among ties is exercised."""
+    pai = [
+        {**v, "VersionName": f"9.{i}.0"} for i, v in enumerate(records["pai"]["versions"][-12::3])
+    ]
+    huawei = [{**m, "id": f"{i:032x}"} for i, m in enumerate(records["huawei"]["models"][-12::3])]
+    dreadnode = [
+        {**v, "version": f"9.{i}.0", "id": f"00000000-0000-4000-8000-{i:012x}"}
+        for i, v in enumerate(records["dreadnode"]["versions"][-12::3])
+    ]
+    dashscope = [
+        {**d, "deployed_model": d["deployed_model"] + f"{'az'[i % 2]}{i}"}
+        for i, d in enumerate(records["dashscope"]["deployments"][-12::3])
+    ]
+    return {
+        "pai": {"versions": pai},
+        "huawei": {"models": huawei},
+        "dreadnode": {"versions": dreadnode},
+        "dashscope": {"deployments": dashscope},
+    }
+
+
+def urls(records: Dataset) -> Iterator[tuple[str, dict[str, str]]]:
+    """Many requests over every operation, built from the data itself (some unknown ids)."""
+    pai = records["pai"]
+    model_ids = [m["ModelId"] for m in pai["models"]][:8] + ["model-generated", "model-nope"]
+    labels = [lb["Key"] for v in pai["versions"][:6] for lb in v.get("Labels", [])][:3]
+    filters: list[dict[str, str]] = [
+        {},
+        {"Order": "DESC"},
+        {"PageSize": "100"},
+        {"PageNumber": "2", "PageSize": "5", "Order": "DESC"},
+        {"FormatType": "ONNX"},
+        {"FormatType": "SavedModel", "Order": "DESC", "PageSize": "100"},
+        {"FrameworkType": "Pytorch", "SourceType": "Custom"},
+        {"ApprovalStatus": "Approved", "PageSize": "50"},
+        {"VersionName": pai["versions"][-1]["VersionName"]},
+        *({"Label": label} for label in labels),
+    ]
+    for model_id in model_ids:
+        yield f"/api/v1/models/{model_id}", {}
+        for query in filters:
+            yield (
+                f"/api/v1/models/{model_id}/versions?"
+                + "&".join(f"{k}={v}" for k, v in query.items()),
+                {},
+            )
+    huawei = [w["id"] for w in records["huawei"]["workspaces"]] + ["nowhere"]
+    sorts = itertools.product(("CREATE_TIME", "UPDATE_TIME", "NAME"), ("ASC", "DESC"))
+    for (sort_by, order_by), workspace in itertools.product(sorts, huawei):
+        for visibility in ("", "PRIVATE", "PUBLIC", "ALL"):
+            base = f"/v1/workspaces/{workspace}/models?sort_by={sort_by}&order_by={order_by}"
+            yield f"{base}&visibility={visibility}&limit=100", {}
+            yield f"{base}&visibility={visibility}&name=a&offset=3&limit=7", {}
+    for model in records["dreadnode"]["models"]:
+        org, name = model["name"].split("/", 1)
+        yield f"/api/v1/org/{org}/models/{name}/versions", {}
+    yield "/api/v1/org/nobody/models/x/versions", {}
+    for workspace in [None, *(w["id"] for w in records["dashscope"]["workspaces"]), "nope"]:
+        headers = {"X-DashScope-WorkSpace": workspace} if workspace else {}
+        for query in ("", "?page_size=200", "?page_no=2&page_size=7"):
+            yield f"/api/v1/deployments{query}", headers
+
+
+def answers(client: TestClient, records: Dataset) -> list[tuple[str, int, Any]]:
+    """Every request's status and body, request ids left out (each request has its own)."""
+    found = []
+    for url, headers in urls(records):
+        response = client.get(url, headers=headers)
+        body = response.json()
+        for name in REQUEST_IDS:
+            body.pop(name, None)
+        if "Recommend" in body:
+            body["Recommend"] = body["Recommend"].split("requestId=")[0]
+        found.append((url + json.dumps(headers), response.status_code, body))
+    return found
+
+
+def fresh_answers(records: Dataset, asked: Dataset) -> list[tuple[str, int, Any]]:
+    """The answers of a backend built from `records` at start (requests from `asked`)."""
+    with TestClient(create_app(dataset=copy.deepcopy(records))) as client:
+        return answers(client, asked)
+
+
+def add_all(client: TestClient, extra: Dataset) -> None:
+    for vendor, collections in extra.items():
+        for name, records in collections.items():
+            for start in range(0, len(records), 4):
+                batch = records[start : start + 4]
+                response = client.post(f"/_mock/data/{vendor}/{name}", json=batch)
+                assert response.status_code == 201, response.text
+
+
+def held(client: TestClient) -> Dataset:
+    return copy.deepcopy(client.app.store.records)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def full() -> Dataset:
+    return load_data(Settings(generate=N, seed=4))
+
+
+def test_adds_answer_exactly_as_a_rebuild(full: Dataset) -> None:
+    base, extra = split(full)
+    assert all(extra[v][c] for v in ("pai", "huawei") for c in ("models",))
+    with TestClient(create_app(dataset=copy.deepcopy(base))) as client:
+        before = answers(client, full)  # makes orderings, views, indexes, cached answers
+        add_all(client, extra)
+        after_adds = answers(client, full)
+        assert after_adds != before
+        assert after_adds == fresh_answers(held(client), full)
+        tied = ties(held(client))
+        add_all(client, tied)
+        asked = held(client)
+        assert answers(client, asked) == fresh_answers(held(client), asked)
+
+
+def test_reset_undoes_every_add_exactly(full: Dataset) -> None:
+    base, extra = split(full)
+    loaded = fresh_answers(base, full)
+    with TestClient(create_app(dataset=copy.deepcopy(base))) as client:
+        answers(client, full)
+        add_all(client, extra)
+        add_all(client, ties(held(client)))
+        answers(client, full)
+        assert client.post("/_mock/reset").status_code == 200
+        assert held(client) == base
+        assert answers(client, full) == loaded
+        # the kept keys went back too: what was added can be added again
+        add_all(client, extra)
+        assert answers(client, full) == fresh_answers(held(client), full)
+
+
+@pytest.mark.parametrize("vendor", sorted(COLLECTIONS))
+def test_removing_loaded_records_answers_as_a_rebuild(full: Dataset, vendor: str) -> None:
+    """remove() also takes out records that were loaded (what deletes will need)."""
+    leaf = COLLECTIONS[vendor][-1].name
+    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+        answers(client, full)
+        store = client.app.store  # type: ignore[attr-defined]
+        records = store.records[vendor][leaf]
+        for record in [records[0], records[len(records) // 2], records[-1]]:
+            store.backends[vendor].remove(leaf, record)
+            records.remove(record)
+        assert answers(client, full) == fresh_answers(held(client), full)
+
+
+def test_a_parent_with_children_is_not_removed(full: Dataset) -> None:
+    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+        store = client.app.store  # type: ignore[attr-defined]
+        for vendor, collections in COLLECTIONS.items():
+            parent = collections[0].name
+            record = store.records[vendor][parent][0]
+            with pytest.raises(ValueError, match="still has"):
+                store.backends[vendor].remove(parent, record)
+
+
+def test_a_check_made_stale_by_another_write_is_made_again(full: Dataset) -> None:
+    """Adds are checked off the loop and committed on it; a write in between is seen."""
+    _, extra = split(full)
+    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+        store = client.app.store  # type: ignore[attr-defined]
+        record = {**full["pai"]["models"][0], "ModelId": "model-twice"}
+        first = store.check("pai", "models", [record], "body")
+        second = store.check("pai", "models", [record], "body")
+        assert store.commit(first) == 1
+        with pytest.raises(FixtureError, match="duplicate ModelId 'model-twice'"):
+            store.commit(second)
+        assert extra  # the split is not empty
+
+
+def test_a_duplicate_of_a_loaded_record_names_it_as_loaded(full: Dataset) -> None:
+    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+        model = {k: v for k, v in full["pai"]["models"][0].items()}
+        response = client.post("/_mock/data/pai/models", json=model)
+        assert response.status_code == 400
+        assert any("(already loaded)" in p for p in response.json()["problems"])
+        orphan = {**full["pai"]["versions"][0], "ModelId": "model-none", "VersionName": "1.0.0"}
+        response = client.post("/_mock/data/pai/versions", json=orphan)
+        assert any(
+            "no models record has ModelId 'model-none'" in p for p in response.json()["problems"]
+        )
+
+
+def test_mockserver_changes_state_on_the_server_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backends change in place: add() and reset() run between requests, on the loop."""
+    with MockServer(seed=1) as server:
+        threads: list[str] = []
+        store = server.app.store
+        for name in ("add", "reset"):
+            method = getattr(store, name)
+
+            def spy(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+                threads.append(threading.current_thread().name)
+                return _method(*args, **kwargs)
+
+            monkeypatch.setattr(store, name, spy)
+        assert server.add("dreadnode", "orgs", {"slug": "newco"}) == 1
+        with pytest.raises(FixtureError, match="duplicate slug 'newco'"):
+            server.add("dreadnode", "orgs", {"slug": "newco"})
+        server.reset()
+        assert threads == [f"mockserver:{server.port}"] * 3
+        assert all(o["slug"] != "newco" for o in server.data()["dreadnode"]["orgs"])
