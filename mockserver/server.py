@@ -1,10 +1,18 @@
-"""uvicorn, set up for the mock: our logger beside uvicorn's, and a 'listening on' line."""
+"""uvicorn, set up for the mock: our logger beside uvicorn's, a 'listening on' line, and
+an access log of our own, cheap enough to stay on by default."""
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+import re
+import sys
+import time
+import weakref
+from functools import partial
 from typing import Any
+from urllib.parse import quote_from_bytes
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
@@ -49,9 +57,142 @@ def options(level: str) -> dict[str, Any]:
 
 
 def access_log(level: str) -> bool:
-    """uvicorn's access lines only where they show: it formats each line's arguments
-    (path quoting included) before the logger drops it, a cost paid on every request."""
+    """Access lines only where they show (`info` and below): the protocol then writes its
+    own (see AccessLog), never uvicorn's, which go through the logging machinery."""
     return level.lower() in ("trace", "debug", "info")
+
+
+# --- the access log -------------------------------------------------------------------
+
+ACCESS_FLUSH_S = 0.05  # a line is on the terminal this long after its answer, at most
+ACCESS_LINES_HELD = 256  # then they are written at once: the buffer stays small
+TARGET_SHOWN = 1024  # bytes of a request target shown in its line, then "..."
+VISIBLE = "".join(map(chr, range(0x21, 0x7F)))  # printable ASCII but the space
+# A query parameter whose name says it carries a credential has its value masked.
+SECRET_WORD = re.compile(rb"key|token|secret|signature|passw|credential|auth|session")
+SECRET_PARAM = re.compile(
+    rb"(?i)((?:^|&)[^=&]*(?:key|token|secret|signature|passw|credential|auth|session)"
+    rb"[^=&]*=)[^&]*"
+)
+
+
+def masked_query(query: bytes) -> bytes:
+    """The query with credential-like values replaced by ***, so a log can be shared.
+
+    A local stand-in for core/journal.py's masking (h-auth), to be replaced by it. The
+    plain search first: most queries hold no such name, and it is the cheaper regex.
+    """
+    if SECRET_WORD.search(query.lower()) is None:
+        return query
+    return SECRET_PARAM.sub(rb"\1***", query)
+
+
+def shown_target(raw_path: bytes, query: bytes) -> str:
+    """The request target as the client sent it, secrets masked, bounded in length, and
+    with anything a terminal could act on percent-encoded (a log is no escape channel)."""
+    target = raw_path + b"?" + masked_query(query) if query else raw_path
+    if len(target) > TARGET_SHOWN:
+        target = target[:TARGET_SHOWN] + b"..."
+    text = target.decode("latin-1")
+    if text.isascii() and text.isprintable() and " " not in text:
+        return text or "-"  # nothing read of it: a request the parser rejected
+    return quote_from_bytes(target, safe=VISIBLE)
+
+
+def operation(scope: Any) -> str:
+    """`vendor.Operation` (or `mock.<endpoint>`) of the route that answered, else '-'."""
+    route = scope.get("route")
+    name = getattr(route, "name", None)
+    if name and scope["method"] in (getattr(route, "methods", None) or ()):
+        return str(name)
+    return "-"
+
+
+def client_of(address: Any) -> str:
+    """host:port of a connection's client, as uvicorn shows it ('-' on a Unix socket)."""
+    return f"{address[0]}:{address[1]}" if address else "-"
+
+
+def access_line(who: str, scope: Any, status: int, ms: float | None) -> str:
+    """One request: client, request line, status, operation, milliseconds to the answer.
+
+    uvicorn's line, plus what a person reading a mock's log asks next: which emulated
+    operation answered, and how long it took."""
+    took = "-" if ms is None else f"{ms:.2f} ms"
+    return (
+        f'{who} - "{scope["method"]} {shown_target(scope["raw_path"], scope["query_string"])}'
+        f' HTTP/{scope["http_version"]}" {status} {operation(scope)} {took}\n'
+    )
+
+
+class AccessLog:
+    """Access lines gathered and written to stderr a batch at a time.
+
+    Through `logging` each line cost a record, a formatter, a handler lock and a flush
+    (a system call) per request: a third of the mock's throughput. Here a line is one
+    f-string; a batch is written once ACCESS_LINES_HELD lines wait or ACCESS_FLUSH_S
+    after its first line, whichever comes first, so a person watching sees each request
+    at once, and at shutdown (and exit) whatever waits is written.
+    """
+
+    __slots__ = ("__weakref__", "_loop", "_lines", "_timer", "_prefix")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, colour: bool = False) -> None:
+        self._loop = loop
+        self._lines: list[str] = []
+        self._timer: asyncio.TimerHandle | None = None
+        # uvicorn's level prefix, green on a terminal as its other lines are
+        self._prefix = ("\x1b[32mINFO\x1b[0m" if colour else "INFO") + ":     "
+        LIVE.add(self)
+
+    def add(self, line: str) -> None:
+        lines = self._lines
+        lines.append(self._prefix + line)
+        if len(lines) >= ACCESS_LINES_HELD:
+            self.flush()
+        elif self._timer is None:
+            self._timer = self._loop.call_later(ACCESS_FLUSH_S, self.flush)
+
+    def flush(self) -> None:
+        """Write what waits; a stderr that is gone (a closed pipe) drops the lines
+        rather than stopping the server."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._lines:
+            return
+        text, self._lines = "".join(self._lines), []
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+
+LIVE: weakref.WeakSet[AccessLog] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_all() -> None:
+    """No line is lost at exit, in worker processes (uvicorn's own Server) included."""
+    for access in list(LIVE):
+        access.flush()
+
+
+def access_log_of(state: Any, loop: asyncio.AbstractEventLoop) -> AccessLog:
+    """The access log of one server (its state, shared by its connections)."""
+    access: AccessLog | None = getattr(state, "mock_access_log", None)
+    if access is None:
+        access = AccessLog(loop, colour=_is_terminal(sys.stderr))
+        state.mock_access_log = access
+    return access
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 class Server(uvicorn.Server):
@@ -61,6 +202,12 @@ class Server(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             log.info("mockserver listening on %s (health: %s/_mock/health)", self.url, self.url)
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        await super().shutdown(sockets)
+        access: AccessLog | None = getattr(self.server_state, "mock_access_log", None)
+        if access is not None:
+            access.flush()
 
     @property
     def url(self) -> str:
@@ -80,11 +227,12 @@ class _HeadWithBody:
     loop iteration, so nothing waits on it (a HEAD answer has no body write).
     """
 
-    __slots__ = ("_transport", "_held")
+    __slots__ = ("_transport", "_held", "status")
 
     def __init__(self, transport: Any) -> None:
         self._transport = transport
         self._held: bytes | None = None
+        self.status = 0  # of the last head written, for the access line
 
     def write(self, data: bytes) -> None:
         held = self._held
@@ -93,6 +241,7 @@ class _HeadWithBody:
             self._transport.write(held + data)
         elif data[-4:] == b"\r\n\r\n" and data[:5] == b"HTTP/":
             self._held = data
+            self.status = int(data[9:12])
             asyncio.get_running_loop().call_soon(self.flush)
         else:
             self._transport.write(data)
@@ -111,11 +260,33 @@ class _HeadWithBody:
 
 
 class HttpTools(HttpToolsProtocol):
-    """uvicorn's httptools protocol, writing each response's head with its body."""
+    """uvicorn's httptools protocol, writing each response's head with its body, and
+    our access line (with the operation and time) instead of uvicorn's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        shown = self.access_log and self.access_logger.isEnabledFor(logging.INFO)
+        self.access = access_log_of(self.server_state, self.loop) if shown else None
+        self.access_log = False  # uvicorn's per-request logging call: never
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.transport = _HeadWithBody(transport)  # type: ignore[assignment]
+        self.held = _HeadWithBody(transport)
+        self.transport = self.held  # type: ignore[assignment]
+        self.who = client_of(self.client)  # once per connection, not per line
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        cycle = self.cycle
+        if self.access is not None and cycle is not None and cycle.scope is self.scope:
+            # the cycle calls this once its answer is sent (pipelined ones included)
+            cycle.on_response = partial(self._answered, cycle, time.perf_counter())
+
+    def _answered(self, cycle: Any, started: float) -> None:
+        assert self.access is not None
+        ms = (time.perf_counter() - started) * 1000
+        self.access.add(access_line(self.who, cycle.scope, self.held.status, ms))
+        self.on_response_complete()
 
     def _unsupported_upgrade_warning(self) -> None:
         """uvicorn's warning tells the user to install a WebSocket library; with `ws` off on
@@ -193,6 +364,10 @@ class HttpTools(HttpToolsProtocol):
         lines += [b"\r\n", response.body]
         self.transport.write(b"".join(lines))
         self.transport.close()
+        if self.access is not None:
+            raw_path, _, query = target.partition(b"?")
+            scope = {"method": method, "raw_path": raw_path, "query_string": query}
+            self.access.add(access_line(self.who, {**scope, "http_version": "1.1"}, 400, None))
 
 
 class HeadTooLarge(Exception):
