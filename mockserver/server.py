@@ -10,6 +10,8 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from mockserver.pages import welcome
+
 log = logging.getLogger("mockserver")
 
 
@@ -51,6 +53,7 @@ class Server(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             log.info("mockserver listening on %s (health: %s/_mock/health)", self.url, self.url)
+            log.info("%s", welcome(self.url))
 
     @property
     def url(self) -> str:

@@ -187,6 +187,8 @@ def test_serve_logs_what_it_loaded_and_where_it_listens() -> None:
         rest = stop(process)
     # uvicorn shuts down cleanly, then re-raises SIGTERM so the exit status tells why
     assert "Finished server process" in rest
+    # where a person should look first, in the log they see at start
+    assert f"open {url}/_mock/ for the endpoints and data, {url}/_mock/docs to try them" in rest
 
 
 def fetch_example(url: str) -> dict[str, object]:

@@ -114,7 +114,8 @@ def test_workers_serve_identical_data_and_refuse_writes() -> None:
             assert "worker processes" in response.json()["message"]
         assert httpx.get(f"{url}/api/v1/deployments").status_code == 200
     finally:
-        stop(process)
+        log = stop(process)
+    assert f"open {url}/_mock/ for the endpoints and data" in log
 
 
 def test_mockserver_generates_too() -> None:
