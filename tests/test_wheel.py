@@ -47,7 +47,11 @@ def test_wheel_holds_the_data(wheel: Path) -> None:
                 assert f"mockserver/_data/{path.relative_to(ROOT)}" in names
 
 
-def test_installed_wheel_serves_the_same_data(wheel: Path, tmp_path: Path, client: object) -> None:
+def test_installed_wheel_serves_the_same_data(
+    wheel: Path, tmp_path: Path, client: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a PYTHONPATH naming a checkout would put its mockserver before the installed one
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
