@@ -8,15 +8,18 @@ from mockserver._version import __version__
 
 if TYPE_CHECKING:
     from mockserver.app import create_app
+    from mockserver.core.fixtures import FixtureError
     from mockserver.settings import Settings
     from mockserver.testing import MockServer
 
-__all__ = ["MockServer", "Settings", "__version__", "create_app"]
+__all__ = ["FixtureError", "MockServer", "Settings", "__version__", "create_app"]
 
 _LAZY = {
     "create_app": "mockserver.app",
     "Settings": "mockserver.settings",
     "MockServer": "mockserver.testing",
+    # raised by MockServer.add() and create_app() for records that are not valid
+    "FixtureError": "mockserver.core.fixtures",
 }
 
 

@@ -282,6 +282,7 @@ def _serve_workers(settings: Settings) -> int:
     import uvicorn
 
     from mockserver.app import SETTINGS_VARIABLE
+    from mockserver.pages import welcome
     from mockserver.server import log_config, options
 
     os.environ[SETTINGS_VARIABLE] = settings.to_json()
@@ -295,6 +296,7 @@ def _serve_workers(settings: Settings) -> int:
         port,
         settings.workers,
     )
+    log.info("%s", welcome(f"http://{host}:{port}"))
     uvicorn.run(
         "mockserver.app:app_from_environment",
         factory=True,

@@ -8,6 +8,11 @@ Fixtures:
 Marker:
     @pytest.mark.mockserver(fixtures="tests/data", seed=7)   a server of its own for
     this test, with these settings (any MockServer keyword)
+
+ini options (pytest.ini, or [tool.pytest.ini_options] in pyproject.toml), for the
+session's server, so that a whole suite runs on its own data without a server per test:
+    mockserver_fixtures = tests/data    fixtures folder, relative to the ini file
+    mockserver_seed = 7                 seed for request ids and fault probabilities
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,9 +30,42 @@ from a2wsgi import ASGIMiddleware
 from mockserver.testing import MockServer
 
 MARKER = "mockserver"
+SESSION = pytest.StashKey[dict[str, Any]]()  # the session server's MockServer keywords
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "mockserver_fixtures",
+        "fixtures folder the session's mock server serves, relative to the ini file "
+        "(default: the bundled fixtures)",
+    )
+    parser.addini("mockserver_seed", "seed of the session's mock server (default: none)")
+
+
+def session_settings(config: pytest.Config) -> dict[str, Any]:
+    """The MockServer keywords the ini options give the session's server.
+
+    A bad value stops the run with a usage error naming the option, before any test.
+    """
+    settings: dict[str, Any] = {}
+    fixtures = str(config.getini("mockserver_fixtures") or "").strip()
+    if fixtures:
+        base = config.inipath.parent if config.inipath else config.rootpath
+        folder = base / Path(fixtures).expanduser()
+        if not folder.is_dir():
+            raise pytest.UsageError(f"mockserver_fixtures: no folder {folder}")
+        settings["fixtures"] = folder
+    seed = str(config.getini("mockserver_seed") or "").strip()
+    if seed:
+        try:
+            settings["seed"] = int(seed)
+        except ValueError:
+            raise pytest.UsageError(f"mockserver_seed must be an integer, not {seed!r}") from None
+    return settings
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[SESSION] = session_settings(config)  # bad options stop the run here
     config.addinivalue_line(
         "markers",
         "mockserver(fixtures=None, seed=None, journal_size=1000, auth='off', credentials=(), "
@@ -35,9 +75,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def mockserver_session() -> Iterator[MockServer]:
-    """The session's live mock server on the bundled fixtures, started once."""
-    with MockServer() as server:
+def mockserver_session(pytestconfig: pytest.Config) -> Iterator[MockServer]:
+    """The session's live mock server, started once: the bundled fixtures, or those the
+    `mockserver_fixtures` ini option names."""
+    with MockServer(**pytestconfig.stash[SESSION]) as server:
         yield server
 
 

@@ -18,6 +18,8 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from mockserver.pages import welcome
+
 log = logging.getLogger("mockserver")
 
 # The largest request head (request line and headers) read: 64 KiB, as API gateways
@@ -202,6 +204,7 @@ class Server(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             log.info("mockserver listening on %s (health: %s/_mock/health)", self.url, self.url)
+            log.info("%s", welcome(self.url))
 
     async def shutdown(self, sockets: Any = None) -> None:
         await super().shutdown(sockets)

@@ -166,7 +166,7 @@ class MockServer:
     def add(
         self, vendor: str, collection: str, records: Sequence[dict[str, Any]] | dict[str, Any]
     ) -> int:
-        """Add records validated like fixtures, all or none; raises FixtureError."""
+        """Add records validated like fixtures, all or none; raises mockserver.FixtureError."""
         batch = [records] if isinstance(records, dict) else list(records)
         return self._on_loop(lambda: self.app.store.add(vendor, collection, batch, source="add()"))
 

@@ -1,10 +1,12 @@
-"""The landing and docs pages in a real browser: Debian's chromium, driven by Playwright.
+"""The landing and docs pages in a real browser: the system's chromium, driven by Playwright.
 
-`make test` installs chromium with apt; the browser is never downloaded.
+`make test` installs Debian's chromium with apt where it is missing; the browser is never
+downloaded. MOCKSERVER_CHROMIUM names another one (`make test CHROMIUM=...` sets it).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,13 +16,13 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from mockserver import MockServer
 from mockserver.vendors import VENDORS
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("MOCKSERVER_CHROMIUM") or "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "Debian's chromium is missing: `make test` installs it with apt"
+    assert CHROMIUM.exists(), f"no chromium at {CHROMIUM}: `make test` says how to get one"
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         yield launched
@@ -36,7 +38,8 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def test_landing_page(page: Page, mockserver: MockServer) -> None:
-    page.goto(mockserver.url_for("/_mock/"))
+    page.goto(mockserver.url_for("/"))  # where a person starts: sent on to the landing page
+    assert page.url == mockserver.url_for("/_mock/")
     rows = page.locator("#endpoints tbody tr")
     assert rows.count() == sum(len(v.operations) for v in VENDORS)
     page.locator("a", has_text="Interactive docs").click()

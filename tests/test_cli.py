@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -64,13 +67,52 @@ def test_routes(capsys: pytest.CaptureFixture[str]) -> None:
     assert ["GET", "/api/v1/models/{ModelId}/versions", "pai", "ListModelVersions"] in rows
 
 
+LOGGERS = ("", "mockserver", "uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+@contextmanager
+def logging_restored() -> Iterator[None]:
+    """`serve` configures logging for its process (a handler on stderr, propagate off);
+    in process, that would outlive the test: a handler on a closed captured stream, and a
+    `mockserver` logger that caplog no longer sees."""
+    saved = [
+        (log, log.handlers[:], log.level, log.propagate, log.disabled)
+        for log in map(logging.getLogger, LOGGERS)
+    ]
+    try:
+        yield
+    finally:
+        for log, handlers, level, propagate, disabled in saved:
+            log.handlers[:] = handlers
+            log.setLevel(level)
+            log.propagate, log.disabled = propagate, disabled
+
+
+def serve_in_process(args: Sequence[str]) -> int:
+    """`mockserver serve ARGS` through main(), leaving logging as it found it."""
+    with logging_restored():
+        return main(["serve", *args])
+
+
 def test_serve_refuses_bad_fixtures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "pai").mkdir()
     (tmp_path / "pai" / "m.yaml").write_text("models:\n  - ModelId: 7\n", encoding="utf-8")
-    assert main(["serve", "--fixtures", str(tmp_path), "--port", "0"]) == 2
+    assert serve_in_process(["--fixtures", str(tmp_path), "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "m.yaml: models[0] 7 (line 2): $.ModelId: 7 is not of type 'string'" in err
     assert f"not starting: 6 problem(s) in {tmp_path}" in err
+
+
+def test_in_process_serve_leaves_logging_as_it_was(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    logger = logging.getLogger("mockserver")
+    before = (logger.handlers[:], logger.propagate, logger.level)
+    assert serve_in_process(["--fixtures", str(tmp_path / "missing"), "--port", "0"]) == 2
+    assert (logger.handlers, logger.propagate, logger.level) == before
+    with caplog.at_level(logging.INFO, logger="mockserver"):
+        logger.info("seen by caplog")
+    assert [r.getMessage() for r in caplog.records] == ["seen by caplog"]
 
 
 def start(
@@ -145,6 +187,8 @@ def test_serve_logs_what_it_loaded_and_where_it_listens() -> None:
         rest = stop(process)
     # uvicorn shuts down cleanly, then re-raises SIGTERM so the exit status tells why
     assert "Finished server process" in rest
+    # where a person should look first, in the log they see at start
+    assert f"open {url}/_mock/ for the endpoints and data, {url}/_mock/docs to try them" in rest
 
 
 def fetch_example(url: str) -> dict[str, object]:

@@ -71,7 +71,7 @@ def test_unknown_paths_and_methods(
 
 
 def test_paths_under_no_vendor_answer_plain_json(client: TestClient) -> None:
-    for path in ("/", "/api", "/api/v1", "/v1", "/favicon.ico"):
+    for path in ("/", "/api", "/api/v1", "/v1", "/favicon.ico/x"):
         response = client.get(path)
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/json"

@@ -98,8 +98,11 @@ def test_generated_data_is_served(generated: TestClient) -> None:
 def test_workers_serve_identical_data_and_refuse_writes() -> None:
     process, url, _ = start(["--workers", "2", "--generate", "20", "--seed", "3"])
     try:
+        # the parent says where it listens before its workers have loaded: on a busy
+        # machine a worker's first answer can take longer than httpx's default 5 s
         digests = {
-            hashlib.sha256(httpx.get(f"{url}/_mock/data").content).hexdigest() for _ in range(8)
+            hashlib.sha256(httpx.get(f"{url}/_mock/data", timeout=60).content).hexdigest()
+            for _ in range(8)
         }
         assert len(digests) == 1
         for method, path in (
@@ -109,12 +112,13 @@ def test_workers_serve_identical_data_and_refuse_writes() -> None:
             ("DELETE", "/_mock/requests"),
             ("POST", "/_mock/data/dreadnode/orgs"),
         ):
-            response = httpx.request(method, url + path, json={"slug": "x"})
+            response = httpx.request(method, url + path, json={"slug": "x"}, timeout=60)
             assert response.status_code == 409, (method, path)
             assert "worker processes" in response.json()["message"]
         assert httpx.get(f"{url}/api/v1/deployments").status_code == 200
     finally:
-        stop(process)
+        log = stop(process)
+    assert f"open {url}/_mock/ for the endpoints and data" in log
 
 
 def test_mockserver_generates_too() -> None:

@@ -70,6 +70,44 @@ def test_marker_gives_a_test_its_own_data(pytester: pytest.Pytester) -> None:
     pytester.runpytest().assert_outcomes(passed=2)
 
 
+def test_ini_options_give_the_session_server_its_data(pytester: pytest.Pytester) -> None:
+    data = pytester.mkdir("data")
+    (data / "dashscope").mkdir()
+    (data / "dashscope" / "d.yaml").write_text("workspaces:\n  - id: llm-only\n", encoding="utf-8")
+    pytester.makeini("[pytest]\nmockserver_fixtures = data\nmockserver_seed = 3\n")
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def test_session_data(mockserver, mockserver_session):
+            assert mockserver is mockserver_session
+            assert mockserver.settings.seed == 3
+            body = httpx.get(mockserver.url_for("/api/v1/deployments")).json()
+            assert body["output"]["total"] == 0
+            assert mockserver.data()["dashscope"]["workspaces"] == [{"id": "llm-only"}]
+
+        def test_still_the_same_server(mockserver, mockserver_session):
+            assert mockserver is mockserver_session
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    ("ini", "error"),
+    [
+        ("mockserver_fixtures = nowhere", "mockserver_fixtures: no folder"),
+        ("mockserver_seed = seven", "mockserver_seed must be an integer, not 'seven'"),
+    ],
+)
+def test_bad_ini_options_are_a_usage_error(pytester: pytest.Pytester, ini: str, error: str) -> None:
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile("def test_uses(mockserver):\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{error}*"])
+
+
 def test_in_process_client_shares_the_handles_state(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

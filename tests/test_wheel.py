@@ -47,7 +47,11 @@ def test_wheel_holds_the_data(wheel: Path) -> None:
                 assert f"mockserver/_data/{path.relative_to(ROOT)}" in names
 
 
-def test_installed_wheel_serves_the_same_data(wheel: Path, tmp_path: Path, client: object) -> None:
+def test_installed_wheel_serves_the_same_data(
+    wheel: Path, tmp_path: Path, client: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a PYTHONPATH naming a checkout would put its mockserver before the installed one
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
@@ -97,3 +101,10 @@ def test_installed_wheel_serves_the_same_data(wheel: Path, tmp_path: Path, clien
         body.pop("RequestId")
     assert json.dumps(served, sort_keys=True) == json.dumps(expected, sort_keys=True)
     assert health["records"] == in_process["records"]
+
+
+def test_wheel_carries_the_license(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    [license_file] = [n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+    assert archive.read(license_file) == (ROOT / "LICENSE").read_bytes()
+    assert b"Copyright (c) 2026 mockserver authors" in archive.read(license_file)

@@ -6,11 +6,14 @@ records, written exactly as the vendor's API shows them (nothing is filled in).
 A record is checked, in order: it is a mapping; its link to a parent record (a version's
 `ModelId`) names a record that exists; it is valid against its JSON Schema; its key is
 unique; the vendor's own rules hold. Any problem fails the whole load: nothing is
-half-loaded, nothing is dropped. Problems read `file: record: json-path: message`.
+half-loaded, nothing is dropped. Problems read `file: record: json-path: message`, or
+`file: line N: message` for a file (or folder) as a whole. A file that does not parse is
+one problem, and records linking to a collection it may hold are not reported as orphans.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -62,14 +65,23 @@ class Collection:
         return {k: v for k, v in record.items() if k != self.link.field}
 
 
+WHOLE = "-"  # a Problem's `record` when the problem is the file's or folder's own
+
+
 @dataclass(frozen=True)
 class Problem:
+    """One reason the fixtures cannot load, located as precisely as it is known."""
+
     file: str
-    record: str
+    record: str  # WHOLE for the file or folder itself
     path: str
     message: str
+    line: int | None = None
 
     def __str__(self) -> str:
+        if self.record == WHOLE:  # no record or field to name: the file and its line
+            where = self.file if self.line is None else f"{self.file}: line {self.line}"
+            return f"{where}: {self.message}"
         return f"{self.file}: {self.record}: {self.path}: {self.message}"
 
 
@@ -141,7 +153,8 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[str, list[int]]]:
-    """The document and, per top-level key holding a list, each item's line number."""
+    """The document and the line numbers of each top-level key: the key's own line first,
+    then, where it holds a list, each item's line."""
     loader = _Loader(path.read_text(encoding="utf-8"))
     try:
         node = loader.get_single_node()
@@ -151,9 +164,47 @@ def read_yaml(path: Path) -> tuple[Any, dict[str, list[int]]]:
     lines: dict[str, list[int]] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            if isinstance(value_node, yaml.SequenceNode):
-                lines[str(key_node.value)] = [n.start_mark.line + 1 for n in value_node.value]
+            items = value_node.value if isinstance(value_node, yaml.SequenceNode) else []
+            lines[str(key_node.value)] = [key_node.start_mark.line + 1] + [
+                n.start_mark.line + 1 for n in items
+            ]
     return data, lines
+
+
+def yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
+    """A YAML error as one readable problem: the file, the line, what is wrong there.
+
+    PyYAML's own text names the document `"<unicode string>"` and repeats the position.
+    """
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    what = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+    message = f"invalid YAML: {what}"
+    if mark is not None:
+        message = f"invalid YAML at column {mark.column + 1}: {what}"
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and getattr(exc, "problem", None) and start is not None:
+        message += f" ({context} started at line {start.line + 1})"
+    return Problem(file, WHOLE, "$", message, line=mark.line + 1 if mark else None)
+
+
+def _undecodable(file: str, path: Path, exc: UnicodeDecodeError) -> Problem:
+    """A file that is not UTF-8, with the line of its first bad byte."""
+    line = path.read_bytes()[: exc.start].count(b"\n") + 1
+    return Problem(file, WHOLE, "$", f"not UTF-8 text: byte {exc.object[exc.start]:#04x}", line)
+
+
+TOP_LEVEL_KEY = re.compile(r"^([^\s#:'\"-][^:#]*?)\s*:", re.MULTILINE)
+
+
+def _named_in(path: Path, names: Sequence[str]) -> set[str]:
+    """The collections an unreadable file seems to hold (its unindented keys), else all:
+    what to stop checking links against, since their records are unknown."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set(names)
+    found = {m.group(1) for m in TOP_LEVEL_KEY.finditer(text)} & set(names)
+    return found or set(names)
 
 
 # --- validation ------------------------------------------------------------------------
@@ -170,6 +221,9 @@ class Validator:
     # the keys of the records held, by collection, kept up to date by their holder (the
     # store): when given, `existing` is not scanned, so checking an add costs O(added)
     held: Mapping[str, AbstractSet[tuple[Any, ...]]] | None = None
+    # collections that did not load (a file that does not parse): links to them are not
+    # checked, or one syntax error would read as an orphan problem per child record
+    unknown: Container[str] = ()
 
     def check(self, entries: Mapping[str, Sequence[Entry]]) -> list[Problem]:
         """Every problem of new `entries` (by collection); parents are checked first."""
@@ -227,7 +281,7 @@ class Validator:
             value = link.reference(record)
             if value is None:
                 found.append(problem(f"$.{link.field}", f"'{link.field}' is a required property"))
-            elif _hashable(value) not in parents:
+            elif _hashable(value) not in parents and link.collection not in self.unknown:
                 found.append(
                     problem(
                         f"$.{link.field}",
@@ -314,13 +368,15 @@ def load_dir(root: Path, vendors: Mapping[str, Sequence[Collection]], schemas: S
     """Every record under `root`, validated; raises FixtureError listing all problems."""
     problems: list[Problem] = []
     entries: dict[str, dict[str, list[Entry]]] = {v: {} for v in vendors}
+    unknown: dict[str, set[str]] = {v: set() for v in vendors}
     if not root.is_dir():
-        raise FixtureError([Problem(str(root), "-", "$", "fixtures folder not found")])
+        raise FixtureError([Problem(str(root), WHOLE, "$", "fixtures folder not found")])
     for path in sorted(root.rglob("*")):
-        problems += _read_file(root, path, vendors, entries)
+        problems += _read_file(root, path, vendors, entries, unknown)
     dataset: Dataset = {}
     for vendor, collections in vendors.items():
-        problems += Validator(vendor, collections, schemas).check(entries[vendor])
+        validator = Validator(vendor, collections, schemas, unknown=unknown[vendor])
+        problems += validator.check(entries[vendor])
         dataset[vendor] = {
             c.name: [e.record for e in entries[vendor].get(c.name, [])] for c in collections
         }
@@ -336,50 +392,51 @@ def _read_file(
     path: Path,
     vendors: Mapping[str, Sequence[Collection]],
     entries: dict[str, dict[str, list[Entry]]],
+    unknown: dict[str, set[str]],
 ) -> list[Problem]:
+    """The file's records into `entries`; the collections it leaves unknown into `unknown`."""
     if path.is_dir() or path.suffix not in (".yaml", ".yml"):
         return []
     shown = str(path)
     relative = path.relative_to(root).parts
     if len(relative) != 2 or relative[0] not in vendors:
         known = ", ".join(sorted(vendors))
-        return [Problem(shown, "-", "$", f"fixture files go in a vendor folder ({known})")]
+        return [Problem(shown, WHOLE, "$", f"fixture files go in a vendor folder ({known})")]
     vendor = relative[0]
+    names = [c.name for c in vendors[vendor]]
     try:
         data, lines = read_yaml(path)
-    except yaml.YAMLError as exc:
-        return [Problem(shown, "-", "$", "invalid YAML: " + " ".join(str(exc).split()))]
-    except UnicodeDecodeError as exc:
-        return [Problem(shown, "-", "$", f"not UTF-8 text: {exc}")]
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        unknown[vendor] |= _named_in(path, names)
+        if isinstance(exc, UnicodeDecodeError):
+            return [_undecodable(shown, path, exc)]
+        return [yaml_problem(shown, exc)]
     if data is None:
         return []
-    names = [c.name for c in vendors[vendor]]
     if not isinstance(data, dict):
+        unknown[vendor] |= set(names)
         return [
             Problem(
                 shown,
-                "-",
+                WHOLE,
                 "$",
-                f"top level must map collection names ({', '.join(names)}) to lists",
+                f"the top level must map collection names ({', '.join(names)}) to lists",
+                line=1,
             )
         ]
     problems = []
     for name, records in data.items():
+        numbers = lines.get(str(name), [None])
         if name not in names:
-            problems.append(
-                Problem(
-                    shown,
-                    "-",
-                    f"$.{name}",
-                    f"unknown collection for {vendor}; known: {', '.join(names)}",
-                )
-            )
+            message = f"{name!r} is not a collection of {vendor}; known: {', '.join(names)}"
+            problems.append(Problem(shown, WHOLE, f"$.{name}", message, numbers[0]))
         elif not isinstance(records, list):
-            problems.append(Problem(shown, "-", f"$.{name}", "must be a list of records"))
+            unknown[vendor].add(name)
+            message = f"{name!r} must be a list of records"
+            problems.append(Problem(shown, WHOLE, f"$.{name}", message, numbers[0]))
         else:
             bucket = entries[vendor].setdefault(name, [])
-            numbers = lines.get(str(name), [])
             for index, record in enumerate(records):
-                line = numbers[index] if index < len(numbers) else None
+                line = numbers[index + 1] if index + 1 < len(numbers) else None
                 bucket.append(Entry(shown, index, record, line))
     return problems

@@ -173,7 +173,8 @@ class JournalMiddleware:
         self.journal = journal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_mock"):
+        # the control plane and a browser's icon request are not the traffic under test
+        if scope["type"] != "http" or scope["path"].startswith(("/_mock", "/favicon.ico")):
             await self.app(scope, receive, send)
             return
         when = time.time()

@@ -60,8 +60,52 @@ def test_a_minimal_folder_loads(tmp_path: Path) -> None:
 def test_yaml_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
     root = write(tmp_path, {"pai/bad.yaml": "models:\n  - ModelId: [unclosed\n"})
     [message] = problems(root)
-    assert message.startswith(f"{root / 'pai' / 'bad.yaml'}: -: $: invalid YAML")
-    assert "line 3" in message
+    # libyaml and PyYAML's own parser word the middle differently
+    assert message.startswith(f"{root / 'pai' / 'bad.yaml'}: line 3: invalid YAML at column 1: ")
+    assert "expected ',' or ']'" in message
+    assert message.endswith("(while parsing a flow sequence started at line 2)")
+
+
+def test_a_file_that_does_not_parse_is_one_problem_without_follow_ons(tmp_path: Path) -> None:
+    broken = "models:\n" + MODEL.replace("ModelName: m", "ModelName: [m")
+    versions = "versions:\n" + VERSION + VERSION.replace("1.0.0", "2.0.0")
+    root = write(tmp_path, {"pai/models.yaml": broken, "pai/versions.yaml": versions})
+    [message] = problems(root)
+    assert message.startswith(f"{root / 'pai' / 'models.yaml'}: line 4: invalid YAML at column")
+    assert "<unicode string>" not in message
+
+
+def test_links_to_a_collection_that_loaded_are_still_checked(tmp_path: Path) -> None:
+    orphan = "versions:\n" + VERSION.replace("model-abc", "model-zzz")
+    root = write(
+        tmp_path,
+        {
+            "pai/a.yaml": "models:\n" + MODEL,
+            "pai/b.yaml": orphan,
+            "pai/c.yaml": "versions:\n  - [\n",
+        },
+    )
+    found = problems(root)
+    assert len(found) == 2
+    assert any(
+        "b.yaml: versions[0] '1.0.0' (line 2): $.ModelId: no models record" in p for p in found
+    )
+    assert any("c.yaml: line 3: invalid YAML" in p for p in found)
+
+
+def test_a_collection_that_is_not_a_list_has_no_orphans(tmp_path: Path) -> None:
+    root = write(tmp_path, {"pai/m.yaml": "models: {}\nversions:\n" + VERSION})
+    assert problems(root) == [
+        f"{root / 'pai' / 'm.yaml'}: line 1: 'models' must be a list of records"
+    ]
+
+
+def test_a_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    (tmp_path / "pai").mkdir()
+    (tmp_path / "pai" / "m.yaml").write_bytes(b"models:\n  - ModelId: caf\xe9\n")
+    assert problems(tmp_path) == [
+        f"{tmp_path / 'pai' / 'm.yaml'}: line 2: not UTF-8 text: byte 0xe9"
+    ]
 
 
 def test_wrong_type_names_record_and_field(tmp_path: Path) -> None:
@@ -122,10 +166,17 @@ def test_every_problem_is_reported_and_nothing_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("models:\n  - ModelId: a\n    ModelId: b\n", "duplicate key 'ModelId'"),
-        ("datasets: []\n", "$.datasets: unknown collection for pai; known: models, versions"),
-        ("models: {}\n", "$.models: must be a list of records"),
-        ("- 1\n", "top level must map collection names"),
+        (
+            "models:\n  - ModelId: a\n    ModelId: b\n",
+            "m.yaml: line 3: invalid YAML at column 5: duplicate key 'ModelId' (while reading a "
+            "mapping started at line 2)",
+        ),
+        (
+            "models: []\ndatasets: []\n",
+            "m.yaml: line 2: 'datasets' is not a collection of pai; known: models, versions",
+        ),
+        ("models: {}\n", "m.yaml: line 1: 'models' must be a list of records"),
+        ("- 1\n", "m.yaml: line 1: the top level must map collection names"),
         ("models:\n  - just text\n", "models[0] (line 2): $: a record must be a mapping, not str"),
         ("models:\n" + MODEL + "    Surprise: 1\n", "$.Surprise: unknown field"),
         (
@@ -169,7 +220,7 @@ def test_files_outside_a_vendor_folder(tmp_path: Path) -> None:
 
 
 def test_missing_folder(tmp_path: Path) -> None:
-    assert problems(tmp_path / "nope") == [f"{tmp_path / 'nope'}: -: $: fixtures folder not found"]
+    assert problems(tmp_path / "nope") == [f"{tmp_path / 'nope'}: fixtures folder not found"]
 
 
 def test_timestamps_stay_text(tmp_path: Path) -> None:
@@ -183,3 +234,13 @@ def test_timestamps_stay_text(tmp_path: Path) -> None:
 def test_a_copy_of_the_bundled_fixtures_loads_the_same(tmp_path: Path) -> None:
     shutil.copytree(data_dir("fixtures"), tmp_path / "copy")
     assert load_fixtures(Settings(fixtures=tmp_path / "copy")) == load_fixtures(Settings())
+
+
+def test_fixture_error_is_exported_and_raised_by_add() -> None:
+    import mockserver
+
+    assert "FixtureError" in mockserver.__all__
+    with mockserver.MockServer() as server, pytest.raises(mockserver.FixtureError) as info:
+        server.add("pai", "versions", {"ModelId": "model-nope"})
+    assert info.type is FixtureError
+    assert any("no models record has ModelId 'model-nope'" in str(p) for p in info.value.problems)
