@@ -278,13 +278,6 @@ class HttpTools(HttpToolsProtocol):
         self.transport = self.held  # type: ignore[assignment]
         self.who = client_of(self.client)  # once per connection, not per line
 
-    def on_headers_complete(self) -> None:
-        super().on_headers_complete()
-        cycle = self.cycle
-        if self.access is not None and cycle is not None and cycle.scope is self.scope:
-            # the cycle calls this once its answer is sent (pipelined ones included)
-            cycle.on_response = partial(self._answered, cycle, time.perf_counter())
-
     def _answered(self, cycle: Any, started: float) -> None:
         assert self.access is not None
         ms = (time.perf_counter() - started) * 1000
@@ -321,6 +314,10 @@ class HttpTools(HttpToolsProtocol):
             self._refuse_head()
             raise HeadTooLarge  # stops the parser: nothing more of this connection is read
         super().on_headers_complete()
+        cycle = self.cycle
+        if self.access is not None and cycle is not None and cycle.scope is self.scope:
+            # the cycle calls this once its answer is sent (pipelined ones included)
+            cycle.on_response = partial(self._answered, cycle, time.perf_counter())
 
     def _refuse_head(self) -> None:
         self._in_head = False
@@ -331,14 +328,11 @@ class HttpTools(HttpToolsProtocol):
             )
             self.transport.close()
             return
+        method, target = self.parser.get_method().decode("latin-1"), getattr(self, "url", b"")
         response = owner.unparsable(
-            self.parser.get_method().decode("latin-1"),
-            getattr(self, "url", b""),
-            getattr(self, "headers", ()),
-            status=431,
-            message=HEAD_TOO_LARGE,
+            method, target, getattr(self, "headers", ()), status=431, message=HEAD_TOO_LARGE
         )
-        self._send_and_close(response.status_code, response)
+        self._send_and_close(response.status_code, response, method, target)
 
     def send_400_response(self, msg: str) -> None:
         """A request the parser rejects gets the owning vendor's JSON 400, not uvicorn's
@@ -354,9 +348,10 @@ class HttpTools(HttpToolsProtocol):
         # target is read only after the method
         method = self.parser.get_method().decode("latin-1") if target else "-"
         response = owner.unparsable(method, target, getattr(self, "headers", ()))
-        self._send_and_close(400, response)
+        self._send_and_close(400, response, method, target)
 
-    def _send_and_close(self, status: int, response: Any) -> None:
+    def _send_and_close(self, status: int, response: Any, method: str, target: bytes) -> None:
+        """Answer a request refused before it reached the app, log it, close."""
         lines = [STATUS_LINE[status]]
         for name, value in (
             *self.server_state.default_headers,
@@ -370,7 +365,7 @@ class HttpTools(HttpToolsProtocol):
         if self.access is not None:
             raw_path, _, query = target.partition(b"?")
             scope = {"method": method, "raw_path": raw_path, "query_string": query}
-            self.access.add(access_line(self.who, {**scope, "http_version": "1.1"}, 400, None))
+            self.access.add(access_line(self.who, {**scope, "http_version": "1.1"}, status, None))
 
 
 class HeadTooLarge(Exception):
