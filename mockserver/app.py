@@ -32,6 +32,7 @@ from mockserver.core.params import ParamError
 from mockserver.core.schemas import Schemas, bundled
 from mockserver.core.store import Store
 from mockserver.core.vendor import Endpoint, Operation, Vendor, vendor_for
+from mockserver.guard import ControlPlaneGuard
 from mockserver.settings import Settings
 from mockserver.vendors import VENDORS
 
@@ -107,7 +108,10 @@ def create_app(
     app = MockApp(
         operations,
         routes=[*admin.routes, *pages.routes],
-        middleware=[Middleware(JournalMiddleware, journal=journal)],
+        middleware=[
+            Middleware(ControlPlaneGuard, settings=settings),
+            Middleware(JournalMiddleware, journal=journal),
+        ],
         exception_handlers=dict(HANDLERS),
     )
     # A trailing slash is a different path to the real services: answer 404, not a redirect.
