@@ -168,6 +168,11 @@ def test_credentials_file(tmp_path: Path) -> None:
     path.write_text("credentials:\n  - {vendor: pai, key_id: AK, secret: 's:e:c'}\n")
     assert load_credentials(path) == (Credential("pai", "AK", "s:e:c"),)
     assert Credential.parse("pai:AK:s:e:c") == Credential("pai", "AK", "s:e:c")
+    path.write_text("# keys for CI\n\npai:AK:s:e:c\n  huawei:token:MII x  \n")
+    assert load_credentials(path) == (
+        Credential("pai", "AK", "s:e:c"),
+        Credential("huawei", "token", "MII x"),
+    )
     path.write_text("credentials: [{vendor: pai}]\n")
     with pytest.raises(ValueError, match="needs vendor, key_id and secret"):
         load_credentials(path)

@@ -134,8 +134,26 @@ def credentials(values: Iterable[str | Credential | Sequence[str]]) -> tuple[Cre
 
 
 def load_credentials(path: Path) -> tuple[Credential, ...]:
-    """A YAML file: `credentials: [{vendor, key_id, secret}, ...]`."""
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """A file of credentials: one `VENDOR:KEY_ID:SECRET` a line (as `--credential`), blank
+    lines and `#` comments allowed; or YAML `credentials: [{vendor, key_id, secret}, ...]`.
+
+    A file is the way to hand secrets over without showing them in `ps`.
+    """
+    text = path.read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if lines and not lines[0].startswith("credentials:"):
+        found = []
+        for number, line in enumerate(lines, 1):
+            try:
+                found.append(Credential.parse(line))
+            except ValueError:
+                raise ValueError(
+                    f"{path}: credential {number} is not VENDOR:KEY_ID:SECRET "
+                    "(one a line, '#' for comments)"
+                ) from None
+        return tuple(found)
+    data: Any = yaml.safe_load(text) or {}
     items = data.get("credentials", []) if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise ValueError(
