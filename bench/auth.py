@@ -7,7 +7,9 @@ PAI GetModel requests one after another over one keep-alive connection, each sig
 the SDK's own signer (tea-openapi `Utils.get_authorization`, as tests/sdk does) with a
 fresh nonce, so every request adds one nonce to the store. Prints requests/s over the
 first and the last `--window` requests and their ratio (last/first; 1.0 is flat), and
-the server's RSS at the end. Every request must answer 200: a refusal stops the run.
+the server's RSS at the end, and the nonce store's own cost per nonce, empty and
+holding as many nonces as the run sent. Every request must answer 200: a refusal stops
+the run.
 """
 
 from __future__ import annotations
@@ -66,6 +68,28 @@ def run(port: int, total: int, window: int) -> list[float]:
     return blocks
 
 
+def store_cost(held: int, uses: int = 10_000) -> tuple[float, float]:
+    """Microseconds per NonceStore.use with an empty store and with `held` nonces in it:
+    the store's own cost, apart from HTTP and the machine's load."""
+    from mockserver.core.auth import NonceStore
+
+    def per_use(store: NonceStore) -> float:
+        moment = datetime.now(UTC)
+        fresh = [uuid.uuid4().hex for _ in range(uses)]
+        started = time.perf_counter()
+        for nonce in fresh:
+            store.use(nonce, moment)
+        return (time.perf_counter() - started) / uses * 1e6
+
+    per_use(NonceStore())  # warm up
+    empty = per_use(NonceStore())
+    full = NonceStore()
+    moment = datetime.now(UTC)
+    for _ in range(held):
+        full.use(uuid.uuid4().hex, moment)
+    return empty, per_use(full)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=100_000)
@@ -86,6 +110,11 @@ def main() -> int:
     print(f"last {args.window}:  {last:.0f} req/s")
     print(f"ratio last/first: {last / first:.2f} (1.0 is flat)")
     print(f"server RSS at the end: {rss:.0f} MB")
+    empty, held = store_cost(args.requests)
+    print(
+        f"nonce store alone: {empty:.2f} us per nonce when empty, {held:.2f} us with "
+        f"{args.requests} held (ratio {held / empty:.2f})"
+    )
     return 0
 
 
