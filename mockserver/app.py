@@ -33,6 +33,7 @@ from mockserver.core.params import ParamError
 from mockserver.core.schemas import Schemas, bundled
 from mockserver.core.store import Store
 from mockserver.core.vendor import Endpoint, Operation, Vendor, vendor_for
+from mockserver.guard import ControlPlaneGuard
 from mockserver.settings import Settings
 from mockserver.vendors import VENDORS
 
@@ -108,7 +109,10 @@ def create_app(
     app = MockApp(
         operations,
         routes=[*admin.routes, *pages.routes],
-        middleware=[Middleware(JournalMiddleware, journal=journal)],
+        middleware=[
+            Middleware(ControlPlaneGuard, settings=settings),
+            Middleware(JournalMiddleware, journal=journal),
+        ],
         exception_handlers=dict(HANDLERS),
     )
     # A trailing slash is a different path to the real services: answer 404, not a redirect.
@@ -277,7 +281,7 @@ class MockApp(Starlette):
 
 
 def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
-    """The operation's endpoint behind injected faults, rate limits and the auth check."""
+    """The operation's endpoint behind injected faults, the auth check and rate limits."""
     endpoint = operation.endpoint
 
     async def guarded(request: Request) -> Response:
@@ -291,6 +295,12 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
         auth: AuthConfig = request.app.auth
         if auth.mode != "off" and vendor.authenticate is not None:
             await vendor.authenticate(request, auth, operation.name)
+        if fault is None and vendor.name in request.app.faults.rate_limits:
+            # after the auth check: a refused request does not spend its key's bucket
+            limited = request.app.faults.from_rate_limit(vendor.name, _client(request))
+            if limited is not None:
+                request.scope.setdefault("state", {})["fault"] = limited.describe()
+                raise _fault_error(vendor, request, limited)
         return await endpoint(request)
 
     guarded.__name__ = getattr(endpoint, "__name__", "endpoint")
@@ -300,7 +310,7 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
 def _fault_for(vendor: Vendor, operation: Operation, request: Request) -> Fault | None:
     faults: Faults = request.app.faults
     directed = any(name.startswith(b"x-mock-") for name, _ in request.scope["headers"])
-    if not (directed or faults.rules or vendor.name in faults.rate_limits):
+    if not (directed or faults.rules):
         return None  # the common case, kept cheap: nothing to inject
     try:
         fault = faults.from_headers(vendor.name, request.headers)
@@ -310,8 +320,6 @@ def _fault_for(vendor: Vendor, operation: Operation, request: Request) -> Fault 
         raise error from None
     if fault is None:
         fault = faults.from_rules(vendor.name, operation.name, request.url.path)
-    if fault is None:
-        fault = faults.from_rate_limit(vendor.name, _client(request))
     return fault
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver._version import __version__
-from mockserver.core.auth import MODES, credentials, load_credentials
+from mockserver.core.auth import MODES, Credential, credentials, load_credentials
 from mockserver.core.faults import rate_limits
 from mockserver.core.fixtures import FixtureError
 from mockserver.settings import Settings, data_dir
@@ -109,7 +110,9 @@ def _parser() -> argparse.ArgumentParser:
         "--credentials-file",
         type=Path,
         metavar="FILE",
-        help="YAML file with 'credentials: [{vendor, key_id, secret}, ...]'",
+        help="test credentials from a file, one VENDOR:KEY_ID:SECRET a line ('#' starts a "
+        "comment), or YAML 'credentials: [{vendor, key_id, secret}, ...]'; also "
+        f"${CREDENTIALS_VARIABLE} (whitespace-separated); both keep secrets out of 'ps'",
     )
     serve.add_argument(
         "--rate-limit",
@@ -119,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a token bucket per credential (or client address): N requests a second, "
         "bursts of N; over it the vendor's 429 (repeatable), e.g. pai=5/s",
     )
+    _control_plane_options(serve)
     serve.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="log level (default: %(default)s)"
     )
@@ -148,6 +152,59 @@ def _parser() -> argparse.ArgumentParser:
         description="Print method, path, vendor and operation of every route.",
     )
     return parser
+
+
+# --- control-plane protection and credentials (docs/decisions.md, mockserver/guard.py) ---
+
+ADMIN_TOKEN_VARIABLE = "MOCKSERVER_ADMIN_TOKEN"
+CREDENTIALS_VARIABLE = "MOCKSERVER_CREDENTIALS"
+
+
+def _control_plane_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the control plane (/_mock/) answers besides IP addresses, "
+        "localhost and --host (repeatable); vendor paths answer any host",
+    )
+    serve.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="require 'Authorization: Bearer TOKEN' on every /_mock/ write "
+        f"(default: ${ADMIN_TOKEN_VARIABLE}, which keeps it out of 'ps')",
+    )
+
+
+def _environment_credentials() -> tuple[Credential, ...]:
+    """Credentials from $MOCKSERVER_CREDENTIALS: VENDOR:KEY_ID:SECRET, whitespace-separated."""
+    return credentials(os.environ.get(CREDENTIALS_VARIABLE, "").split())
+
+
+def _admin_token(args: argparse.Namespace) -> str | None:
+    token: str | None = args.admin_token or os.environ.get(ADMIN_TOKEN_VARIABLE) or None
+    return token
+
+
+def _warn_if_exposed(settings: Settings) -> None:
+    """Loudly: off loopback, anyone who can reach the port can use the control plane."""
+    from mockserver.guard import is_loopback
+
+    if is_loopback(settings.host):
+        return
+    protection = (
+        "control-plane writes need the admin token"
+        if settings.admin_token
+        else f"anyone can reset data, add records and inject faults; set --admin-token or "
+        f"${ADMIN_TOKEN_VARIABLE}"
+    )
+    log.warning(
+        "WARNING: bound to %s, not loopback: every machine that can reach this port can "
+        "call the mock and read its journal at /_mock/requests; %s.",
+        settings.host,
+        protection,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -217,7 +274,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mockserver.server import Server, log_config, options
 
     try:
-        keys = credentials(args.credential)
+        keys = credentials(args.credential) + _environment_credentials()
         if args.credentials_file is not None:
             keys += load_credentials(args.credentials_file)
         settings = Settings(
@@ -232,12 +289,15 @@ def _serve(args: argparse.Namespace) -> int:
             auth=args.auth,
             credentials=keys,
             rate_limits=tuple(rate_limits(args.rate_limit).items()),
+            allowed_hosts=tuple(args.allowed_host),
+            admin_token=_admin_token(args),
         )
         check_auth(settings)
     except (OSError, ValueError) as exc:
         print(f"mockserver serve: error: {exc}", file=sys.stderr)
         return 2
     logging.config.dictConfig(log_config(settings.log_level))
+    _warn_if_exposed(settings)
     try:
         # with workers, the parent only checks the fixtures: each worker generates its own
         checked = settings if settings.workers == 1 else replace(settings, generate=0)

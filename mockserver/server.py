@@ -41,6 +41,10 @@ def log_config(level: str) -> dict[str, Any]:
         "level": level.upper(),
         "propagate": False,
     }
+    # secrets in a query string (Signature=, api_key=, ...) are masked in access lines
+    config["filters"] = {"mask_query": {"()": "mockserver.core.masking.AccessLogMasking"}}
+    access = {**config["loggers"]["uvicorn.access"], "filters": ["mask_query"]}
+    config["loggers"]["uvicorn.access"] = access
     return config
 
 

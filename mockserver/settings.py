@@ -15,6 +15,8 @@ from typing import Any
 from mockserver.core.auth import Credential
 
 _PACKAGE = Path(__file__).resolve().parent
+# starlette's TestClient and the pytest plugin's in-process client (mockserver_client)
+IN_PROCESS_HOSTS = ("testserver", "mockserver")
 
 
 def data_dir(name: str) -> Path:
@@ -41,6 +43,11 @@ class Settings:
     faults: tuple[dict[str, Any], ...] = ()  # fault rules active from the start
     rate_limits: tuple[tuple[str, float], ...] = ()  # (vendor, requests per second)
     workers: int = 1  # uvicorn worker processes; control-plane writes are refused above 1
+    # Host names the control plane answers besides IP literals, localhost and `host`
+    # (mockserver/guard.py); by default the names in-process clients use. `serve` replaces
+    # them with its --allowed-host names.
+    allowed_hosts: tuple[str, ...] = IN_PROCESS_HOSTS
+    admin_token: str | None = None  # when set, every /_mock/ write must carry it
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to worker processes."""
@@ -55,6 +62,7 @@ class Settings:
         data["credentials"] = tuple(Credential(**c) for c in data["credentials"])
         data["faults"] = tuple(data["faults"])
         data["rate_limits"] = tuple(tuple(r) for r in data["rate_limits"])
+        data["allowed_hosts"] = tuple(data["allowed_hosts"])
         return cls(**data)
 
     @property

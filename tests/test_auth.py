@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
 from mockserver.cli import main
-from mockserver.core.auth import Credential, load_credentials
+from mockserver.core.auth import Credential, NonceStore, load_credentials
 from mockserver.core.schemas import Schemas
 from tests.conftest import assert_valid, error_code
 
@@ -30,6 +31,7 @@ PAI_OK = {
     "x-acs-action": "GetModel",
     "x-acs-version": "2021-02-04",
     "x-acs-date": "2026-01-01T00:00:00Z",
+    "x-acs-signature-nonce": "3f2c1e0d9b8a",
 }
 HUAWEI_SIGNED = {
     "Authorization": "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, "
@@ -56,6 +58,13 @@ CHECK_CASES = [
     ("pai", {**PAI_OK, "x-acs-action": "ListModelVersions"}, 401, "IncompleteSignature"),
     ("pai", {**PAI_OK, "x-acs-version": "2020-01-01"}, 401, "IncompleteSignature"),
     ("pai", {**PAI_OK, "x-acs-date": "yesterday"}, 401, "IncompleteSignature"),
+    (
+        "pai",
+        {k: v for k, v in PAI_OK.items() if k != "x-acs-signature-nonce"},
+        401,
+        "IncompleteSignature",
+    ),
+    ("pai", {**PAI_OK, "x-acs-signature-nonce": "n" * 129}, 401, "IncompleteSignature"),
     ("pai", PAI_OK, 200, None),
     ("pai", {**PAI_OK, "Authorization": "acs AKID:c2lnbmF0dXJl"}, 200, None),
     ("huawei", {}, 401, "APIG.0301"),
@@ -159,6 +168,11 @@ def test_credentials_file(tmp_path: Path) -> None:
     path.write_text("credentials:\n  - {vendor: pai, key_id: AK, secret: 's:e:c'}\n")
     assert load_credentials(path) == (Credential("pai", "AK", "s:e:c"),)
     assert Credential.parse("pai:AK:s:e:c") == Credential("pai", "AK", "s:e:c")
+    path.write_text("# keys for CI\n\npai:AK:s:e:c\n  huawei:token:MII x  \n")
+    assert load_credentials(path) == (
+        Credential("pai", "AK", "s:e:c"),
+        Credential("huawei", "token", "MII x"),
+    )
     path.write_text("credentials: [{vendor: pai}]\n")
     with pytest.raises(ValueError, match="needs vendor, key_id and secret"):
         load_credentials(path)
@@ -169,3 +183,22 @@ def test_cli_refuses_bad_auth_options(capsys: pytest.CaptureFixture[str]) -> Non
     assert "needs at least one credential" in capsys.readouterr().err
     assert main(["serve", "--auth", "verify", "--credential", "nocolons"]) == 2
     assert "VENDOR:KEY_ID:SECRET" in capsys.readouterr().err
+
+
+def test_nonce_store_expires_from_the_front_and_is_bounded() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    store = NonceStore(timedelta(minutes=15), max_entries=3, max_bytes=10)
+    assert [store.use(n, start) for n in ("aaa", "aaa", "bbb", "ccc")] == [
+        "new",
+        "used",
+        "new",
+        "new",
+    ]
+    assert (len(store), store.bytes) == (3, 9)
+    assert store.use("dd", start) == "full"  # bytes: 9 + 2 > 10, and entries: 3
+    assert store.retry_after(start + timedelta(minutes=5)) == 600
+    assert store.use("aaa", start + timedelta(minutes=15)) == "used"  # still in the window
+    later = start + timedelta(minutes=15, seconds=1)
+    assert store.use("dd", later) == "new"  # the three expired, oldest first
+    assert (len(store), store.bytes) == (1, 2)
+    assert store.use("aaa", later) == "new"

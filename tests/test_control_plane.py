@@ -130,7 +130,9 @@ def test_unknown_vendor_or_collection(own: TestClient, path: str) -> None:
 
 
 def test_body_must_be_json(own: TestClient) -> None:
-    response = own.post("/_mock/data/pai/models", content=b"{nope")
+    response = own.post(
+        "/_mock/data/pai/models", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "InvalidJSON"
 

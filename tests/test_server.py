@@ -130,7 +130,7 @@ def test_head_requests_get_their_headers(served: MockServer) -> None:
 
 def test_expect_continue_then_the_answer(served: MockServer) -> None:
     request = (
-        b"POST /_mock/reset HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+        b"POST /_mock/reset HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
         b"Expect: 100-continue\r\n\r\n"
     )
     data = exchange(served.port, request, 1)

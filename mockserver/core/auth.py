@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import yaml
@@ -37,12 +38,77 @@ class Credential:
         return cls(parts[0], parts[1], parts[2])
 
 
+NONCES_KEPT = 200_000  # signature nonces remembered within the skew window, at most...
+NONCE_BYTES_KEPT = 16 * 1024 * 1024  # ...and this many bytes of nonce text
+NONCE_MAX_LENGTH = 128  # characters of one nonce (the SDKs send 32 or 36)
+
+NonceUse = Literal["new", "used", "full"]
+
+
+class NonceStore:
+    """Nonces seen within the skew window, oldest first, bounded in entries and bytes.
+
+    Nonces arrive in time order, so expiry pops from the front of a deque: each verified
+    request costs O(1), however many nonces are held (a full scan per request made
+    throughput fall as the store grew). At the bound a new nonce is refused ("full")
+    rather than an old one forgotten, so a replay inside the window is never accepted.
+    """
+
+    def __init__(
+        self,
+        window: timedelta = CLOCK_SKEW,
+        max_entries: int = NONCES_KEPT,
+        max_bytes: int = NONCE_BYTES_KEPT,
+    ) -> None:
+        self.window = window.total_seconds()
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._order: deque[tuple[float, str]] = deque()
+        self._seen: set[str] = set()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def use(self, nonce: str, now: datetime) -> NonceUse:
+        """Remember `nonce` at `now`: "new", "used" (seen within the window) or "full"."""
+        moment = now.timestamp()
+        self._expire(moment)
+        if nonce in self._seen:
+            return "used"
+        size = len(nonce.encode())
+        if len(self._order) >= self.max_entries or self._bytes + size > self.max_bytes:
+            return "full"
+        self._order.append((moment, nonce))
+        self._seen.add(nonce)
+        self._bytes += size
+        return "new"
+
+    def retry_after(self, now: datetime) -> float:
+        """Seconds until the oldest nonce expires and makes room (0 when there is room)."""
+        if not self._order:
+            return 0.0
+        return max(0.0, self._order[0][0] + self.window - now.timestamp())
+
+    def _expire(self, moment: float) -> None:
+        order, horizon = self._order, moment - self.window
+        # `seen` stays in the window even if a clock step puts a later nonce first
+        while order and order[0][0] < horizon:
+            _, old = order.popleft()
+            self._seen.discard(old)
+            self._bytes -= len(old.encode())
+
+
 @dataclass(frozen=True)
 class AuthConfig:
     mode: str = "off"
     credentials: tuple[Credential, ...] = ()
     skew: timedelta = CLOCK_SKEW
-    used_nonces: dict[str, datetime] = field(default_factory=dict, compare=False)
+    nonces: NonceStore = field(default_factory=NonceStore, compare=False)
 
     def secret(self, vendor: str, key_id: str) -> str | None:
         return next(
@@ -52,16 +118,6 @@ class AuthConfig:
 
     def secrets(self, vendor: str) -> set[str]:
         return {c.secret for c in self.credentials if c.vendor == vendor}
-
-    def first_use(self, nonce: str, now: datetime) -> bool:
-        """Remember a signature nonce for the skew window; False if seen within it."""
-        for old, seen in list(self.used_nonces.items()):
-            if now - seen > self.skew:
-                del self.used_nonces[old]
-        if nonce in self.used_nonces:
-            return False
-        self.used_nonces[nonce] = now
-        return True
 
 
 def credentials(values: Iterable[str | Credential | Sequence[str]]) -> tuple[Credential, ...]:
@@ -78,8 +134,26 @@ def credentials(values: Iterable[str | Credential | Sequence[str]]) -> tuple[Cre
 
 
 def load_credentials(path: Path) -> tuple[Credential, ...]:
-    """A YAML file: `credentials: [{vendor, key_id, secret}, ...]`."""
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """A file of credentials: one `VENDOR:KEY_ID:SECRET` a line (as `--credential`), blank
+    lines and `#` comments allowed; or YAML `credentials: [{vendor, key_id, secret}, ...]`.
+
+    A file is the way to hand secrets over without showing them in `ps`.
+    """
+    text = path.read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if lines and not lines[0].startswith("credentials:"):
+        found = []
+        for number, line in enumerate(lines, 1):
+            try:
+                found.append(Credential.parse(line))
+            except ValueError:
+                raise ValueError(
+                    f"{path}: credential {number} is not VENDOR:KEY_ID:SECRET "
+                    "(one a line, '#' for comments)"
+                ) from None
+        return tuple(found)
+    data: Any = yaml.safe_load(text) or {}
     items = data.get("credentials", []) if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise ValueError(

@@ -8,7 +8,6 @@ signed headers) stay readable.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -17,6 +16,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.core.masking import MASK, mask_header, secret_query_key
 
 AUTH_HEADERS = (
     "authorization",
@@ -34,38 +35,14 @@ AUTH_HEADERS = (
     "x-dashscope-workspace",
 )
 Describe = Callable[[Scope], tuple[str | None, str | None]]
-SECRET_HEADERS = {
-    "x-api-key",
-    "x-auth-token",
-    "x-security-token",
-    "x-acs-security-token",
-    "x-acs-bearer-token",
-}
-
-
-def mask(secret: str) -> str:
-    """Enough of a secret to tell two apart, never enough to use it."""
-    return secret[:4] + "****" if len(secret) > 8 else "****"
-
-
-def mask_authorization(value: str) -> str:
-    value = re.sub(r"(Signature=)[^,\s]+", r"\1****", value)
-    value = re.sub(r"^(acs [^:]+:).+$", r"\1****", value)
-    return re.sub(r"^(Bearer )(\S+)", lambda m: m.group(1) + mask(m.group(2)), value)
 
 
 def auth_headers(headers: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     found: dict[str, str] = {}
     for raw_name, raw_value in headers:
         name = raw_name.decode("latin-1").lower()
-        if name not in AUTH_HEADERS:
-            continue
-        value = raw_value.decode("latin-1")
-        if name == "authorization":
-            value = mask_authorization(value)
-        elif name in SECRET_HEADERS:
-            value = mask(value)
-        found[name] = value
+        if name in AUTH_HEADERS:
+            found[name] = mask_header(name, raw_value.decode("latin-1"))
     return found
 
 
@@ -195,7 +172,8 @@ class JournalMiddleware:
 
 def _query(raw: bytes) -> dict[str, str | list[str]]:
     values: dict[str, str | list[str]] = {}
-    for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+    for key, shown in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        value = MASK if secret_query_key(key) else shown
         if key not in values:
             values[key] = value
         else:

@@ -8,6 +8,7 @@ Where the docs are silent we follow docs/decisions.md (section "Alibaba PAI").
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from starlette.responses import Response
 
 from mockserver.core import listing
 from mockserver.core.auth import (
+    NONCE_MAX_LENGTH,
     AuthConfig,
     canonical_headers,
     canonical_query,
@@ -454,6 +456,7 @@ ACS3 = re.compile(
 LEGACY = re.compile(r"^acs (?P<key>[^:\s]+):(?P<signature>\S+)$")
 ACS_DATE = "%Y-%m-%dT%H:%M:%SZ"
 MUST_SIGN = ("host", "x-acs-action", "x-acs-version", "x-acs-date")
+NONCE = "x-acs-signature-nonce"  # required by signature V3 (and V1): no replay without it
 
 
 def _auth_error(status: int, code: str, message: str) -> Error:
@@ -478,9 +481,15 @@ async def authenticate(request: Request, config: AuthConfig, operation: str) -> 
             "to Aliyun standards: Authorization is neither 'ACS3-HMAC-SHA256 "
             "Credential=...,SignedHeaders=...,Signature=...' nor 'acs AK:signature'.",
         )
-    for name in ("x-acs-action", "x-acs-version", "x-acs-date"):
+    for name in ("x-acs-action", "x-acs-version", "x-acs-date", NONCE):
         if not headers.get(name):
             raise _auth_error(401, "IncompleteSignature", f"The header {name} is missing.")
+    if len(headers[NONCE]) > NONCE_MAX_LENGTH:
+        raise _auth_error(
+            401,
+            "IncompleteSignature",
+            f"The header {NONCE} must be at most {NONCE_MAX_LENGTH} characters.",
+        )
     if headers["x-acs-action"] != operation or headers["x-acs-version"] != API_VERSION:
         raise _auth_error(
             401,
@@ -555,9 +564,26 @@ async def _verify(
             "Specified signature is not matched with "
             f"our calculation. server string to sign is:{string_to_sign}",
         )
-    nonce = headers.get("x-acs-signature-nonce")
-    if nonce is not None and not config.first_use(f"{NAME}:{nonce}", moment):
+    _first_use(config, headers[NONCE], moment)
+
+
+def _first_use(config: AuthConfig, nonce: str, moment: datetime) -> None:
+    """Refuse a nonce seen within the window; when the store is full, refuse new ones
+    (429, retry once the oldest expires) rather than forget any and accept a replay."""
+    outcome = config.nonces.use(f"{NAME}:{nonce}", moment)
+    if outcome == "used":
         raise _auth_error(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+    if outcome == "full":
+        wait = max(1, math.ceil(config.nonces.retry_after(moment)))
+        error = _auth_error(
+            429,
+            "Throttling.User",
+            f"Request was denied due to user flow control: the mock keeps at most "
+            f"{config.nonces.max_entries} signature nonces from the last "
+            f"{int(config.skew.total_seconds() // 60)} minutes. Retry after {wait} s.",
+        )
+        error.headers.update({"Retry-After": str(wait), "x-acs-retry-after": str(wait * 1000)})
+        raise error
 
 
 # --- 4. routes -------------------------------------------------------------------------

@@ -70,9 +70,15 @@ def test_pai_sdk_with_wrong_credentials(
 
 
 def pai_request(
-    server: MockServer, query: dict[str, str], *, date: datetime | None = None
+    server: MockServer,
+    query: dict[str, str],
+    *,
+    date: datetime | None = None,
+    secret: str = "pai-secret",
+    nonce: str | None = "",
 ) -> tuple[str, dict[str, str]]:
-    """Path and headers signed by the SDK's own signer (tea-openapi Utils.get_authorization)."""
+    """Path and headers signed by the SDK's own signer (tea-openapi Utils.get_authorization);
+    `nonce` "" is a fresh one, None none at all."""
     pathname = f"/api/v1/models/{quote(MODEL, safe='~')}/versions"
     headers = {
         "host": f"127.0.0.1:{server.port}",
@@ -83,9 +89,13 @@ def pai_request(
         "x-acs-content-sha256": EMPTY_SHA256,
         "accept": "application/json",
     }
+    if nonce is None:
+        del headers["x-acs-signature-nonce"]
+    elif nonce:
+        headers["x-acs-signature-nonce"] = nonce
     request = SimpleNamespace(method="GET", pathname=pathname, query=query, headers=headers)
     headers["Authorization"] = Utils.get_authorization(
-        request, "ACS3-HMAC-SHA256", EMPTY_SHA256, "LTAI-test", "pai-secret"
+        request, "ACS3-HMAC-SHA256", EMPTY_SHA256, "LTAI-test", secret
     )
     return pathname, headers
 
@@ -127,6 +137,49 @@ def test_pai_replayed_nonce(mockserver: MockServer) -> None:
     assert send(mockserver, path, {}, headers).status_code == 200
     response = send(mockserver, path, {}, headers)
     assert (response.status_code, response.json()["Code"]) == (400, "SignatureNonceUsed")
+
+
+def test_pai_signed_without_a_nonce_is_refused(mockserver: MockServer, schemas: Schemas) -> None:
+    path, headers = pai_request(mockserver, {}, nonce=None)
+    for _ in range(2):  # and so cannot be replayed either
+        response = send(mockserver, path, {}, headers)
+        assert (response.status_code, response.json()["Code"]) == (401, "IncompleteSignature")
+        assert_valid(schemas, "pai/error", response.json())
+        assert "x-acs-signature-nonce" in response.json()["Message"]
+
+
+@pytest.mark.mockserver(auth="verify", credentials=["pai:LTAI-test:pai-secret"])
+def test_pai_full_nonce_store_refuses_new_nonces_not_replays(mockserver: MockServer) -> None:
+    mockserver.app.auth.nonces.max_entries = 2
+    first = pai_request(mockserver, {})
+    for path, headers in (first, pai_request(mockserver, {})):
+        assert send(mockserver, path, {}, headers).status_code == 200
+    refused = send(mockserver, *_path_query_headers(pai_request(mockserver, {})))
+    assert (refused.status_code, refused.json()["Code"]) == (429, "Throttling.User")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 900
+    assert int(refused.headers["x-acs-retry-after"]) == 1000 * int(refused.headers["Retry-After"])
+    replay = send(mockserver, *_path_query_headers(first))
+    assert (replay.status_code, replay.json()["Code"]) == (400, "SignatureNonceUsed")
+
+
+def _path_query_headers(
+    signed: tuple[str, dict[str, str]],
+) -> tuple[str, dict[str, str], dict[str, str]]:
+    return signed[0], {}, signed[1]
+
+
+@pytest.mark.mockserver(
+    auth="verify", credentials=["pai:LTAI-test:pai-secret"], rate_limits={"pai": 1}
+)
+def test_pai_failed_auth_does_not_spend_the_rate_limit(mockserver: MockServer) -> None:
+    for _ in range(3):
+        path, headers = pai_request(mockserver, {}, secret="wrong-secret")
+        response = send(mockserver, path, {}, headers)
+        assert (response.status_code, response.json()["Code"]) == (400, "SignatureDoesNotMatch")
+    path, headers = pai_request(mockserver, {})
+    assert send(mockserver, path, {}, headers).status_code == 200
+    path, headers = pai_request(mockserver, {})
+    assert send(mockserver, path, {}, headers).status_code == 429  # the bucket still counts
 
 
 # --- Huawei: SDK-HMAC-SHA256 -----------------------------------------------------------
