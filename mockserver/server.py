@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
-import re
 import sys
 import time
 import weakref
@@ -18,6 +17,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from mockserver.core.masking import mask_query
 from mockserver.pages import welcome
 
 log = logging.getLogger("mockserver")
@@ -41,10 +41,6 @@ def log_config(level: str) -> dict[str, Any]:
         "level": level.upper(),
         "propagate": False,
     }
-    # secrets in a query string (Signature=, api_key=, ...) are masked in access lines
-    config["filters"] = {"mask_query": {"()": "mockserver.core.masking.AccessLogMasking"}}
-    access = {**config["loggers"]["uvicorn.access"], "filters": ["mask_query"]}
-    config["loggers"]["uvicorn.access"] = access
     return config
 
 
@@ -74,29 +70,13 @@ ACCESS_FLUSH_S = 0.05  # a line is on the terminal this long after its answer, a
 ACCESS_LINES_HELD = 256  # then they are written at once: the buffer stays small
 TARGET_SHOWN = 1024  # bytes of a request target shown in its line, then "..."
 VISIBLE = "".join(map(chr, range(0x21, 0x7F)))  # printable ASCII but the space
-# A query parameter whose name says it carries a credential has its value masked.
-SECRET_WORD = re.compile(rb"key|token|secret|signature|passw|credential|auth|session")
-SECRET_PARAM = re.compile(
-    rb"(?i)((?:^|&)[^=&]*(?:key|token|secret|signature|passw|credential|auth|session)"
-    rb"[^=&]*=)[^&]*"
-)
-
-
-def masked_query(query: bytes) -> bytes:
-    """The query with credential-like values replaced by ***, so a log can be shared.
-
-    A local stand-in for core/journal.py's masking (h-auth), to be replaced by it. The
-    plain search first: most queries hold no such name, and it is the cheaper regex.
-    """
-    if SECRET_WORD.search(query.lower()) is None:
-        return query
-    return SECRET_PARAM.sub(rb"\1***", query)
 
 
 def shown_target(raw_path: bytes, query: bytes) -> str:
     """The request target as the client sent it, secrets masked, bounded in length, and
     with anything a terminal could act on percent-encoded (a log is no escape channel)."""
-    target = raw_path + b"?" + masked_query(query) if query else raw_path
+    # secrets in the query (Signature=, api_key=, ...) masked as in the journal
+    target = raw_path + b"?" + mask_query(query).encode("latin-1") if query else raw_path
     if len(target) > TARGET_SHOWN:
         target = target[:TARGET_SHOWN] + b"..."
     text = target.decode("latin-1")

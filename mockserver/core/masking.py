@@ -8,7 +8,6 @@ characters) and never enough to reuse it.
 
 from __future__ import annotations
 
-import logging
 import re
 from urllib.parse import unquote_plus
 
@@ -33,6 +32,8 @@ SIGNED = re.compile(r"(?:^|[\s,])(?:signature|credential|access)=", re.IGNORECAS
 # Query keys, lower case without '-', '_' and '.', that carry secrets (or end so).
 SECRET_KEY_ENDINGS = ("signature", "secret", "token", "password", "apikey", "accesskey")
 SECRET_KEYS = frozenset({"key", "sig", "auth", "authorization", "credential", "passwd", "pwd"})
+# a part of every name above: a query holding none of them holds no secret key
+HINTS = re.compile(rb"key|sig|auth|credential|passw|pwd|secret|token")
 
 
 def mask(secret: str) -> str:
@@ -89,16 +90,30 @@ def mask_header(name: str, value: str) -> str:
     return value
 
 
+# what a key may hold between the letters of a secret's name: '-', '_', '.', whitespace
+_SEPARATOR_TEXT = "-_. \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0"
+_SEPARATORS = dict.fromkeys(map(ord, _SEPARATOR_TEXT))
+_SEPARATOR_BYTES = _SEPARATOR_TEXT.encode("latin-1")
+
+
 def secret_query_key(key: str) -> bool:
     """Whether a query parameter carries a secret (Signature, AccessKeySecret, api_key,
     token, X-Amz-Signature, ...), whatever its case and separators."""
-    plain = re.sub(r"[-_.\s]", "", key).lower()
+    plain = key.translate(_SEPARATORS).lower()
     return plain in SECRET_KEYS or plain.endswith(SECRET_KEY_ENDINGS)
 
 
 def mask_query(raw: bytes) -> str:
     """A raw query string as it may be shown: secret values replaced, the rest as sent."""
-    return _masked_query(raw.decode("latin-1"))
+    text = raw.decode("latin-1")
+    if b"%" in raw or b"+" in raw:
+        return _masked_query(text)  # an encoded key may spell any name
+    # Every secret key, lower-cased and without separators, holds one of HINTS and is a
+    # substring of the whole query so reduced: most queries are settled by this alone.
+    plain = raw.translate(None, _SEPARATOR_BYTES).lower()
+    if HINTS.search(plain) is None:
+        return text
+    return _masked_query(text)
 
 
 def mask_target(target: str) -> str:
@@ -108,19 +123,16 @@ def mask_target(target: str) -> str:
 
 
 def _masked_query(text: str) -> str:
-    parts = []
-    for part in text.split("&"):
+    """Runs for every access line: a query without secrets is returned as it came."""
+    parts = text.split("&")
+    masked = False
+    for at, part in enumerate(parts):
         key, equals, _ = part.partition("=")
-        secret = equals and secret_query_key(unquote_plus(key, encoding="latin-1"))
-        parts.append(f"{key}={MASK}" if secret else part)
-    return "&".join(parts)
-
-
-class AccessLogMasking(logging.Filter):
-    """Masks the query string in uvicorn's access lines (their third argument)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and "?" in str(args[2]):
-            record.args = (*args[:2], mask_target(str(args[2])), *args[3:])
-        return True
+        if not equals:
+            continue
+        if "%" in key or "+" in key:
+            key = unquote_plus(key, encoding="latin-1")
+        if secret_query_key(key):
+            parts[at] = f"{part.partition('=')[0]}={MASK}"
+            masked = True
+    return "&".join(parts) if masked else text
