@@ -6,11 +6,12 @@ GET    /_mock/requests                     the request journal, oldest first
 DELETE /_mock/requests                     empty the journal
 GET    /_mock/data                         every record, by vendor and collection
 POST   /_mock/data/{vendor}/{collection}   add records (one object or a list), all or none
+
+Bodies are JSON of at most 1 MiB (core.bodies); errors list at most 20 problems.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Any
 
@@ -19,12 +20,28 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver._version import __version__
+from mockserver.core.bodies import BodyError, parse_json, read_body
+from mockserver.core.errors import clip, first
 from mockserver.core.faults import FaultSpecError
 from mockserver.core.fixtures import FixtureError
+
+PROBLEM_LIMIT = 500  # characters of one problem an answer shows
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
+
+
+async def _json_body(request: Request) -> Any:
+    """The request's JSON, or the neutral 400/413 answer (413 closes the connection)."""
+    try:
+        return parse_json(await read_body(request))
+    except BodyError as exc:
+        if exc.status == 413:
+            response = _error(413, "PayloadTooLarge", str(exc))
+            response.headers["connection"] = "close"  # rather than read the rest
+            return response
+        return _error(400, "InvalidJSON", str(exc))
 
 
 async def health(request: Request) -> JSONResponse:
@@ -80,20 +97,20 @@ async def add_data(request: Request) -> JSONResponse:
         return refusal
     vendor = request.path_params["vendor"]
     collection = request.path_params["collection"]
-    try:
-        payload = json.loads(await request.body())
-    except ValueError as exc:
-        return _error(400, "InvalidJSON", f"the body is not JSON: {exc}")
+    payload = await _json_body(request)
+    if isinstance(payload, JSONResponse):
+        return payload
     records = payload if isinstance(payload, list) else [payload]
     try:
         added = request.app.store.add(vendor, collection, records, source="body")
     except FixtureError as exc:
         unknown = exc.problems[0].record == "-"
+        problems = first([clip(str(p), PROBLEM_LIMIT) for p in exc.problems])
         return _error(
             404 if unknown else 400,
             "NotFound" if unknown else "InvalidRecord",
-            "; ".join(str(p) for p in exc.problems) if unknown else "records were not added",
-            problems=[str(p) for p in exc.problems],
+            problems[0] if unknown else "records were not added",
+            problems=problems,
         )
     return JSONResponse(
         {"added": added, "records": request.app.store.counts()[vendor]}, status_code=201
@@ -107,10 +124,9 @@ async def faults(request: Request) -> JSONResponse:
 async def add_fault(request: Request) -> JSONResponse:
     if refusal := _single_process(request):
         return refusal
-    try:
-        spec = json.loads(await request.body())
-    except ValueError as exc:
-        return _error(400, "InvalidJSON", f"the body is not JSON: {exc}")
+    spec = await _json_body(request)
+    if isinstance(spec, JSONResponse):
+        return spec
     if not isinstance(spec, dict):
         return _error(400, "InvalidFault", "a fault rule is a JSON object")
     try:
