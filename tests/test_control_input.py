@@ -88,6 +88,7 @@ def test_every_rule_field_with_every_json_type(own: TestClient, name: str, value
         ('{"status": 500, "times": 4294967296}', "InvalidFault", "times must be from 1"),
         ('{"status": 500, "probability": NaN}', "InvalidJSON", "NaN"),
         ('{"status": 500, "probability": Infinity}', "InvalidJSON", "Infinity"),
+        ('{"status": 500, "probability": 1e400}', "InvalidJSON", "too large"),
         ('{"status": 500, "probability": "1"}', "InvalidFault", "probability"),
         ("[" * 1000 + "]" * 1000, "InvalidJSON", f"more than {MAX_DEPTH} levels"),
         ('{"a": ' * 40 + "1" + "}" * 40, "InvalidJSON", f"more than {MAX_DEPTH} levels"),
@@ -127,6 +128,7 @@ def test_a_bad_record_is_refused_and_nothing_else_breaks(own: TestClient) -> Non
     bodies = [
         '{"deployed_model": "\\udfff"}',  # a lone surrogate
         '{"deployed_model": NaN}',
+        '{"deployed_model": "x", "capacity": -1e400}',  # reads as -inf
         "[" * 100 + "]" * 100,
         "[" + "{}," * 50 + "{" + '"a":' * 50 + "1" + "}" * 50 + "]",
     ]

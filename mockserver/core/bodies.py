@@ -2,13 +2,15 @@
 
 A body is read chunk by chunk and refused as soon as it passes the limit, so a huge one
 is never held whole. The JSON is refused unless every later answer can show it: no
-NaN/Infinity (not JSON), no lone surrogates (no UTF-8 for them), no nesting deeper than
-any record needs (recursion in the validators, copies and encoders).
+NaN/Infinity (not JSON) nor numbers that overflow to them, no lone surrogates (no UTF-8
+for them), no nesting deeper than any record needs (recursion in the validators, copies
+and encoders).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -67,6 +69,9 @@ def _check(value: Any) -> None:
         if isinstance(item, str):
             if SURROGATE.search(item):
                 raise BodyError(400, "the body holds a lone UTF-16 surrogate (\\ud800-\\udfff)")
+        elif isinstance(item, float):
+            if not math.isfinite(item):  # 1e400 reads as inf, which JSON cannot write back
+                raise BodyError(400, "the body holds a number too large for a double (1e400)")
         elif isinstance(item, list | dict):
             if depth > MAX_DEPTH:
                 raise BodyError(400, f"the body nests more than {MAX_DEPTH} levels deep")
