@@ -138,8 +138,7 @@ def _probability(value: Any) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not 0 <= value <= 1
+        or not 0 <= value <= 1  # false for NaN too; no float() of a 400-digit integer
     ):
         given = value if type(value) in (int, float) else _kind(value)
         raise FaultSpecError(f"probability must be a number from 0 to 1, not {given}")
@@ -151,12 +150,11 @@ def check_rate(vendor: str, rate: Any) -> float:
     if (
         isinstance(rate, bool)
         or not isinstance(rate, int | float)
-        or not math.isfinite(rate)
-        or not MIN_RATE <= rate <= MAX_RATE
+        or not MIN_RATE <= rate <= MAX_RATE  # false for NaN too
     ):
         raise FaultSpecError(
             f"the rate limit of {clip(vendor)} must be from {MIN_RATE:g} to {MAX_RATE:,} "
-            f"requests a second, not {shown(str(rate))}"
+            f"requests a second, not {shown(repr(rate))}"
         )
     return float(rate)
 
