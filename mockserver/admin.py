@@ -8,12 +8,13 @@ GET    /_mock/data                         every record, by vendor and collectio
                                            DUMP_MAX records held); ?vendor=&collection=
                                            &offset=&limit= pages one collection
 POST   /_mock/data/{vendor}/{collection}   add records (one object or a list), all or none
+
+Bodies are JSON of at most 1 MiB (core.bodies); errors list at most 20 problems.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any
@@ -25,14 +26,30 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from mockserver._version import __version__
+from mockserver.core.bodies import BodyError, parse_json, read_body
+from mockserver.core.errors import clip, first
 from mockserver.core.faults import FaultSpecError, TooManyRules
 from mockserver.core.fixtures import FixtureError
 from mockserver.core.jsonbytes import Raw, dumps
 from mockserver.core.params import Param, ParamError, parse_query
 
+PROBLEM_LIMIT = 500  # characters of one problem an answer shows
+
 
 def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
+
+
+async def _json_body(request: Request) -> Any:
+    """The request's JSON, or the neutral 400/413 answer (413 closes the connection)."""
+    try:
+        return parse_json(await read_body(request))
+    except BodyError as exc:
+        if exc.status == 413:
+            response = _error(413, "PayloadTooLarge", str(exc))
+            response.headers["connection"] = "close"  # rather than read the rest
+            return response
+        return _error(400, "InvalidJSON", str(exc))
 
 
 async def health(request: Request) -> JSONResponse:
@@ -192,10 +209,9 @@ async def add_data(request: Request) -> JSONResponse:
         return refusal
     vendor = request.path_params["vendor"]
     collection = request.path_params["collection"]
-    try:
-        payload = json.loads(await request.body())
-    except ValueError as exc:
-        return _error(400, "InvalidJSON", f"the body is not JSON: {exc}")
+    payload = await _json_body(request)
+    if isinstance(payload, JSONResponse):
+        return payload
     records = payload if isinstance(payload, list) else [payload]
     store = request.app.store
     try:
@@ -206,11 +222,12 @@ async def add_data(request: Request) -> JSONResponse:
         added = store.commit(checked)
     except FixtureError as exc:
         unknown = exc.problems[0].record == "-"
+        problems = first([clip(str(p), PROBLEM_LIMIT) for p in exc.problems])
         return _error(
             404 if unknown else 400,
             "NotFound" if unknown else "InvalidRecord",
-            "; ".join(str(p) for p in exc.problems) if unknown else "records were not added",
-            problems=[str(p) for p in exc.problems],
+            problems[0] if unknown else "records were not added",
+            problems=problems,
         )
     return JSONResponse(
         {"added": added, "records": request.app.store.counts()[vendor]}, status_code=201
@@ -224,10 +241,9 @@ async def faults(request: Request) -> JSONResponse:
 async def add_fault(request: Request) -> JSONResponse:
     if refusal := _single_process(request):
         return refusal
-    try:
-        spec = json.loads(await request.body())
-    except ValueError as exc:
-        return _error(400, "InvalidJSON", f"the body is not JSON: {exc}")
+    spec = await _json_body(request)
+    if isinstance(spec, JSONResponse):
+        return spec
     if not isinstance(spec, dict):
         return _error(400, "InvalidFault", "a fault rule is a JSON object")
     try:

@@ -17,7 +17,7 @@ from typing import Any
 
 from mockserver._version import __version__
 from mockserver.core.auth import MODES, Credential, credentials, load_credentials
-from mockserver.core.faults import rate_limits
+from mockserver.core.faults import FaultSpecError, parse_rate_limit, rate_limits
 from mockserver.core.fixtures import FixtureError
 from mockserver.settings import Settings, data_dir
 
@@ -31,6 +31,15 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+def _rate_limit(text: str) -> str:
+    """The text of a valid --rate-limit, so argparse reports a bad one (exit 2)."""
+    try:
+        parse_rate_limit(text)
+    except FaultSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -118,9 +127,10 @@ def _parser() -> argparse.ArgumentParser:
         "--rate-limit",
         action="append",
         default=[],
+        type=_rate_limit,
         metavar="VENDOR=N/s",
-        help="a token bucket per credential (or client address): N requests a second, "
-        "bursts of N; over it the vendor's 429 (repeatable), e.g. pai=5/s",
+        help="a token bucket per credential (or client address): N requests a second "
+        "(0.001 to 1,000,000), bursts of N; over it the vendor's 429 (repeatable), e.g. pai=5/s",
     )
     _control_plane_options(serve)
     serve.add_argument(

@@ -9,7 +9,7 @@ The app installs one handler for ApiError (`exc.render(request)`); the router's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -46,6 +46,34 @@ class ApiError(Exception):
         return JSONResponse(
             self.body(request), status_code=self.status, headers=self.response_headers(request)
         )
+
+
+ECHO_LIMIT = 64  # characters of a client's value an error message repeats
+LIST_LIMIT = 20  # problems an error answer lists
+
+
+def shown(value: str, limit: int = ECHO_LIMIT) -> str:
+    """`value` quoted for a message; past `limit` characters cut, with a marker saying so.
+
+    An error that repeats what the client sent must not answer a megabyte with a megabyte.
+    """
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value) - limit} more characters)"
+
+
+def clip(text: str, limit: int = ECHO_LIMIT) -> str:
+    """`text` itself, or its first `limit` characters and a marker: for whole messages."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def first(items: Sequence[str], limit: int = LIST_LIMIT) -> list[str]:
+    """At most `limit` items, then one saying how many more there were."""
+    if len(items) <= limit:
+        return list(items)
+    return [*items[:limit], f"and {len(items) - limit} more"]
 
 
 def from_table(table: Mapping[int, tuple[str, str]], status: int) -> tuple[int, str, str]:

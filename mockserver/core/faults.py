@@ -13,22 +13,31 @@ import fnmatch
 import hashlib
 import math
 import random
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mockserver.core.bodies import SURROGATE
+from mockserver.core.errors import clip, first, shown
+from mockserver.core.params import BEYOND, read_int
+
 MAX_DELAY_MS = 60_000
 # Every request to an emulated operation tries each rule: past a hundred, a mistake
 # (a rule added per test and never cleared) is likelier than a need, and each request
 # pays for all of them.
 MAX_RULES = 100
-MAX_PATH = 1024  # characters of a rule's path glob
 # Clients with a rate-limit bucket; past it the least recently seen one starts over
 # with a full bucket. A client key longer than KEY_KEPT is kept as its digest.
 MAX_BUCKETS = 10_000
 KEY_KEPT = 128
+MAX_TIMES = 2**31 - 1
+MAX_PATH = 2048  # no request path the mock answers is longer
+MIN_RATE = 0.001  # requests a second: one in about 17 minutes
+MAX_RATE = 1_000_000
+RATE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")  # ASCII, finite
 RULE_FIELDS = ("vendor", "operation", "path", "status", "delay_ms", "times", "probability")
 
 
@@ -73,17 +82,95 @@ class Fault:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-def _int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise FaultSpecError(f"{name} must be an integer")
-    try:
-        number = int(value)
-    except ValueError:
-        raise FaultSpecError(f"{name} must be an integer, not {value!r}") from None
-    if number < low or (high is not None and number > high):
-        bound = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise FaultSpecError(f"{name} must be {bound}, not {number}")
+def _int(name: str, value: Any, low: int, high: int) -> int:
+    """A JSON integer or a header's ASCII digits, within [low, high]; else why not."""
+    if isinstance(value, str):
+        number = read_int(value)
+        if number is None:
+            raise FaultSpecError(f"{name} must be an integer, not {shown(value)}")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise FaultSpecError(f"{name} must be an integer, not {_kind(value)}")
+    if not low <= number <= high:
+        given = shown(value) if isinstance(value, str) else _number(number)
+        bound = f"at least {low}" if number < low else f"from {low} to {high}"
+        raise FaultSpecError(f"{name} must be {bound}, not {given}")
     return number
+
+
+def _number(number: int) -> str:
+    return str(number) if abs(number) < BEYOND else "a number of more than 30 digits"
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, for messages that must not repeat it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    return "an object"
+
+
+def _name(name: str, value: Any, known: Iterable[str]) -> str | None:
+    """`value` if it is null or one of `known` (vendor, operation names); else why not."""
+    known = list(known)
+    if value is None or (isinstance(value, str) and value in known):
+        return value
+    if not isinstance(value, str):
+        raise FaultSpecError(f"{name} must be a string or null, not {_kind(value)}")
+    raise FaultSpecError(f"unknown {name} {shown(value)}; known: {', '.join(known)}")
+
+
+def _path(value: Any) -> str | None:
+    """A glob over request paths: text starting with '/', of a length a path can have."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or not value.startswith("/")
+        or len(value) > MAX_PATH
+        or SURROGATE.search(value)
+    ):
+        given = shown(value) if isinstance(value, str) else _kind(value)
+        raise FaultSpecError(
+            f"path must be a glob starting with '/' of at most {MAX_PATH} characters, "
+            f"e.g. /api/v1/models/*, not {given}"
+        )
+    return value
+
+
+def _probability(value: Any) -> float:
+    if value is None:
+        return 1.0
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= 1  # false for NaN too; no float() of a 400-digit integer
+    ):
+        given = value if type(value) in (int, float) else _kind(value)
+        raise FaultSpecError(f"probability must be a number from 0 to 1, not {given}")
+    return float(value)
+
+
+def check_rate(vendor: str, rate: Any) -> float:
+    """A rate limit in requests a second, within the range a token bucket can keep."""
+    if (
+        isinstance(rate, bool)
+        or not isinstance(rate, int | float)
+        or not MIN_RATE <= rate <= MAX_RATE  # false for NaN too
+    ):
+        raise FaultSpecError(
+            f"the rate limit of {clip(vendor)} must be from {MIN_RATE:g} to {MAX_RATE:,} "
+            f"requests a second, not {shown(repr(rate))}"
+        )
+    return float(rate)
 
 
 @dataclass
@@ -102,9 +189,8 @@ class Faults:
     def __post_init__(self) -> None:
         for vendor, rate in self.rate_limits.items():
             if vendor not in self.statuses:
-                raise FaultSpecError(f"rate limit for unknown vendor {vendor!r}")
-            if not rate > 0:
-                raise FaultSpecError(f"the rate limit of {vendor} must be above 0")
+                raise FaultSpecError(f"rate limit for unknown vendor {shown(vendor)}")
+            check_rate(vendor, rate)
         self.reset()
 
     def reset(self) -> None:
@@ -119,29 +205,27 @@ class Faults:
     # --- rules ---------------------------------------------------------------------
 
     def add(self, spec: Mapping[str, Any]) -> Rule:
+        if not isinstance(spec, Mapping):
+            raise FaultSpecError(f"a fault rule is a JSON object, not {_kind(spec)}")
         if len(self.rules) >= MAX_RULES:
             raise TooManyRules(
                 f"there are already {MAX_RULES} fault rules, the most the mock keeps; "
                 "DELETE /_mock/faults (or POST /_mock/reset) first"
             )
-        unknown = sorted(set(spec) - set(RULE_FIELDS))
+        unknown = sorted(str(name) for name in set(spec) - set(RULE_FIELDS))
         if unknown:
+            listed = ", ".join(clip(name) for name in first(unknown))
             raise FaultSpecError(
-                f"unknown field(s) {', '.join(unknown)}; a rule takes {', '.join(RULE_FIELDS)}"
+                f"unknown field(s) {listed}; a rule takes {', '.join(RULE_FIELDS)}"
             )
-        vendor = spec.get("vendor")
-        if vendor is not None and vendor not in self.statuses:
-            raise FaultSpecError(f"unknown vendor {vendor!r}; known: {', '.join(self.statuses)}")
+        vendor = _name("vendor", spec.get("vendor"), self.statuses)
         vendors = [vendor] if vendor else list(self.statuses)
-        operation = spec.get("operation")
-        if operation is not None and not any(operation in self.operations[v] for v in vendors):
-            known = sorted({op for v in vendors for op in self.operations[v]})
-            raise FaultSpecError(f"unknown operation {operation!r}; known: {', '.join(known)}")
-        path = spec.get("path")
-        if path is not None and (not isinstance(path, str) or not path.startswith("/")):
-            raise FaultSpecError("path must be a glob starting with '/', e.g. /api/v1/models/*")
-        if path is not None and len(path) > MAX_PATH:
-            raise FaultSpecError(f"path must be at most {MAX_PATH} characters")
+        operation = _name(
+            "operation",
+            spec.get("operation"),
+            sorted({op for v in vendors for op in self.operations[v]}),
+        )
+        path = _path(spec.get("path"))
         status = spec.get("status")
         if status is not None:
             status = _int("status", status, 400, 599)
@@ -151,22 +235,15 @@ class Faults:
                     f"status {status} is not one {refusing[0]} answers; it "
                     f"answers {', '.join(map(str, self.statuses[refusing[0]]))}"
                 )
-        delay = _int("delay_ms", spec.get("delay_ms", 0), 0, MAX_DELAY_MS)
+        delay = spec.get("delay_ms")
+        delay = 0 if delay is None else _int("delay_ms", delay, 0, MAX_DELAY_MS)
         times = spec.get("times")
         if times is not None:
-            times = _int("times", times, 1)
-        probability = spec.get("probability", 1.0)
-        if (
-            isinstance(probability, bool)
-            or not isinstance(probability, int | float)
-            or not (0 <= probability <= 1)
-        ):
-            raise FaultSpecError("probability must be a number from 0 to 1")
+            times = _int("times", times, 1, MAX_TIMES)
+        probability = _probability(spec.get("probability"))
         if status is None and delay == 0:
             raise FaultSpecError("a rule needs a status, a delay_ms, or both")
-        rule = Rule(
-            self._next_id, vendor, operation, path, status, delay, times, float(probability)
-        )
+        rule = Rule(self._next_id, vendor, operation, path, status, delay, times, probability)
         self._next_id += 1
         self.rules.append(rule)
         return rule
@@ -222,8 +299,9 @@ class Faults:
             client = hashlib.sha256(client.encode()).hexdigest()
         key = (vendor, client)
         buckets = self._buckets
-        tokens, last = buckets.get(key, (rate, now))
-        tokens = min(rate, tokens + (now - last) * rate)
+        burst = max(1.0, rate)  # below 1/s a bucket still holds the one request it allows
+        tokens, last = buckets.get(key, (burst, now))
+        tokens = min(burst, tokens + (now - last) * rate)
         spent = tokens >= 1
         buckets[key] = (tokens - 1, now) if spent else (tokens, now)
         buckets.move_to_end(key)
@@ -236,19 +314,18 @@ class Faults:
 
 
 def parse_rate_limit(text: str) -> tuple[str, float]:
-    """`VENDOR=N/s` (or `VENDOR=N`) -> (vendor, N)."""
+    """`VENDOR=N/s` (or `VENDOR=N`) -> (vendor, N), N a plain decimal within the range."""
     vendor, _, rate = text.partition("=")
     rate = rate.strip().removesuffix("/s")
-    try:
-        value = float(rate)
-    except ValueError:
-        value = 0
-    if not vendor or not value > 0:
-        raise FaultSpecError(f"a rate limit is VENDOR=N/s with N above 0, not {text!r}")
-    return vendor.strip(), value
+    if not vendor.strip() or not RATE.fullmatch(rate):
+        raise FaultSpecError(
+            f"a rate limit is VENDOR=N/s with N a number from {MIN_RATE:g} to {MAX_RATE:,}, "
+            f"e.g. pai=5/s, not {shown(text)}"
+        )
+    return vendor.strip(), check_rate(vendor.strip(), float(rate))
 
 
 def rate_limits(items: Iterable[str] | Mapping[str, float]) -> dict[str, float]:
     if isinstance(items, Mapping):
-        return {str(k): float(v) for k, v in items.items()}
+        return {str(k): check_rate(str(k), v) for k, v in items.items()}
     return dict(parse_rate_limit(item) for item in items)

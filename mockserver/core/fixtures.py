@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from mockserver.core.errors import clip, shown
 from mockserver.core.schemas import Schemas
 
 Record = dict[str, Any]
@@ -110,7 +111,8 @@ class Entry:
             and isinstance(self.record, dict)
             and isinstance(self.record.get(key_field), str | int)
         ):
-            text += f" {self.record[key_field]!r}"
+            key = self.record[key_field]
+            text += " " + (shown(key) if isinstance(key, str) else clip(repr(key)))
         if self.line is not None:
             text += f" (line {self.line})"
         return text

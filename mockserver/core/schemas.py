@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin
 
 from mockserver._version import __version__
+from mockserver.core.errors import clip
 from mockserver.settings import data_dir
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from referencing import Registry
 
 BASE_URI = "https://schemas.mockserver.invalid/"
+MESSAGE_LIMIT = 200  # a longer problem message repeats a long value, which it cuts short
 
 
 @cache
@@ -165,12 +167,17 @@ def _leaves(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:
 
 
 def _message(error: ValidationError) -> str:
-    """jsonschema's message, but a long pattern is named by its title or description."""
+    """jsonschema's message, but a long pattern is named by its title or description, and a
+    long value is cut short (the message goes back to whoever sent the record)."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     name = schema.get("title") or schema.get("description")
+    message = error.message
     if error.validator == "pattern" and len(str(error.validator_value)) > 48 and name:
-        return f"{error.instance!r} is not a valid {name}"
-    return error.message
+        message = f"{error.instance!r} is not a valid {name}"
+    if len(message) > MESSAGE_LIMIT:  # it repeats a long value: cut that short
+        value = repr(error.instance)
+        message = message.replace(value, clip(value), 1)
+    return message
 
 
 class ValidMemo:

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from mockserver.core import listing
 from mockserver.core.auth import AuthConfig, bearer
-from mockserver.core.errors import ApiError, from_table
+from mockserver.core.errors import ApiError, clip, from_table
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw, RawCache, dumps, prepend
 from mockserver.core.params import Param, ParamError, parse_query
@@ -154,7 +154,7 @@ class Backend:
             raise Error(
                 403,
                 "AccessDenied",
-                f"Access denied: workspace {chosen} does not exist or is not yours.",
+                f"Access denied: workspace {clip(str(chosen))} does not exist or is not yours.",
             )
         return listing.by_page(self.deployments[chosen], q["page_no"], q["page_size"])
 

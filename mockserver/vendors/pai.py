@@ -30,7 +30,7 @@ from mockserver.core.auth import (
     sha256_hex,
 )
 from mockserver.core.auth import now as auth_now
-from mockserver.core.errors import ApiError, from_table
+from mockserver.core.errors import ApiError, clip, from_table
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.generate import utc_text
 from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw, RawCache, dumps, prepend
@@ -91,8 +91,7 @@ def param_error(request: Request, exc: ParamError) -> Error:
     return Error(
         400,
         "InvalidParameter",
-        f"Specified parameter {name} is not valid: {exc.value!r}. "
-        f"It must be {exc.param.allowed()}.",
+        f"Specified parameter {name} is not valid: {exc.shown}. It must be {exc.param.allowed()}.",
     )
 
 
@@ -239,7 +238,11 @@ class Backend:
 
     def model(self, model_id: str) -> Record:
         if model_id not in self.models:
-            raise Error(404, "ModelNotFound", f"The specified model {model_id} does not exist.")
+            raise Error(
+                404,
+                "ModelNotFound",
+                f"The specified model {clip(model_id)} does not exist.",
+            )
         return self.models[model_id]
 
     def get_model_body(self, model_id: str) -> Raw:

@@ -57,3 +57,40 @@ def test_allowed_in_words() -> None:
     assert SPECS[0].allowed() == "an integer from 1 to 10"
     assert SPECS[1].allowed() == "one of ASC, DESC"
     assert SPECS[2].allowed() == "a string of 2 to 4 characters, matching [a-z]+"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("9" * 5000, "range"),  # int() refuses more than 4,300 digits
+        ("-" + "9" * 5000, "range"),
+        ("0" * 5000 + "5", None),  # leading zeros are no magnitude
+        ("\u0663", "type"),  # Arabic-Indic three: int() reads it, no vendor does
+        ("\uff15", "type"),  # full-width five
+        ("1_0", "type"),
+        ("5\n", "type"),
+    ],
+)
+def test_integers_are_ascii_digits_of_any_length(raw: str, reason: str | None) -> None:
+    if reason is None:
+        assert parse([("page", raw)], SPECS)["page"] == 5
+        return
+    with pytest.raises(ParamError) as info:
+        parse([("page", raw)], SPECS)
+    assert info.value.reason == reason
+
+
+def test_a_huge_integer_is_out_of_range_even_without_a_maximum() -> None:
+    spec = Param("offset", "int", minimum=0)
+    with pytest.raises(ParamError) as info:
+        parse([("offset", "1" * 40)], (spec,))
+    assert info.value.reason == "range"
+    assert parse([("offset", "1" * 20)], (spec,))["offset"] == int("1" * 20)
+
+
+def test_messages_echo_a_long_value_cut_short() -> None:
+    with pytest.raises(ParamError) as info:
+        parse([("name", "x" * 10_000)], SPECS)
+    message = str(info.value)
+    assert len(message) < 200
+    assert "(9936 more characters)" in message
