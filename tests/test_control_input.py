@@ -46,7 +46,9 @@ FIELDS = ("vendor", "operation", "path", "status", "delay_ms", "times", "probabi
 
 @pytest.fixture
 def own() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(seed=3))) as client:
+    # control-plane writes are JSON (the guard refuses any other content type)
+    json_type = {"Content-Type": "application/json"}
+    with TestClient(create_app(Settings(seed=3)), headers=json_type) as client:
         yield client
 
 
@@ -195,12 +197,12 @@ def _exchange(port: int, head: bytes, body: bytes = b"") -> bytes:
 def test_a_huge_body_is_refused_before_it_is_all_sent() -> None:
     with MockServer() as server:
         declared = (
-            b"POST /_mock/faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /_mock/faults HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
             b"Content-Length: 10000000000\r\n\r\n"
         )
         assert _exchange(server.port, declared).startswith(b"HTTP/1.1 413 ")
         chunked = (
-            b"POST /_mock/faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /_mock/faults HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
             b"Transfer-Encoding: chunked\r\n\r\n"
         )
         chunk = b"%x\r\n%s\r\n" % (MAX_BODY // 4, b" " * (MAX_BODY // 4))

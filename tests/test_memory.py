@@ -15,7 +15,7 @@ from uvicorn.server import ServerState
 
 from mockserver import MockServer, create_app
 from mockserver.app import MATCHES_BUDGET
-from mockserver.core.faults import MAX_BUCKETS, MAX_RULES, Faults, FaultSpecError
+from mockserver.core.faults import MAX_BUCKETS, MAX_PATH, MAX_RULES, Faults, FaultSpecError
 from mockserver.core.journal import Journal
 from mockserver.core.jsonbytes import Bodies
 from mockserver.core.schemas import Schemas, ValidMemo
@@ -264,7 +264,7 @@ def test_rules_past_the_cap_get_a_409_in_neutral_json() -> None:
 def test_a_rule_path_glob_is_bounded() -> None:
     faults = Faults(statuses={"pai": (503,)}, operations={"pai": ("GetModel",)})
     with pytest.raises(FaultSpecError, match="at most"):
-        faults.add({"status": 503, "path": "/" + "x" * 2000})
+        faults.add({"status": 503, "path": "/" + "x" * MAX_PATH})
 
 
 def test_rate_limit_buckets_are_bounded_least_recent_first() -> None:
