@@ -412,7 +412,7 @@ async def _verify(
         raise _iam_error(f"SignedHeaders must include {', '.join(missing)}")
     body = await request.body()
     payload = request.headers.get("x-sdk-content-sha256") if body else None
-    segments = unquote(request.url.path).split("/")
+    segments = [unquote(part) for part in request.url.path.split("/")]  # %2F stays in its segment
     uri = "/".join(encode(part) for part in segments)
     canonical = "\n".join(
         [

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,6 +23,7 @@ from mockserver.core.auth import (
     AuthConfig,
     canonical_headers,
     canonical_query,
+    encode,
     hmac_sha256_hex,
     same,
     sha256_hex,
@@ -481,7 +482,8 @@ async def _verify(
     canonical = "\n".join(
         [
             request.method,
-            quote(request.url.path, safe="/~"),
+            # per segment: an id's encoded slash (routed as part of the id) stays %2F
+            "/".join(encode(unquote(part)) for part in request.url.path.split("/")),
             canonical_query(request.query_params.multi_items()),
             canonical_headers(headers, signed),
             ";".join(signed),
