@@ -16,19 +16,49 @@ from mockserver.vendors import VENDORS
 from tests.conftest import LIST_URLS, assert_valid, error_code
 
 BY_NAME = {v.name: v for v in VENDORS}
-# the codes the issue names, per vendor and status
-EXPECTED = {
-    ("huawei", 408): "common.00000408",
-    ("huawei", 500): "common.00000500",
-    ("dreadnode", 426): "upgrade_required_error",
-    ("dreadnode", 429): "rate_limit_error",
-    ("dreadnode", 502): "bad_gateway_error",
-    ("dreadnode", 504): "gateway_timeout_error",
-    ("pai", 500): "InternalError",
-    ("pai", 503): "ServiceUnavailable",
-    ("pai", 429): "Throttling.User",
-    ("dashscope", 429): "Throttling.RateQuota",
-    ("dashscope", 500): "InternalError",
+# The code of every injectable status, per vendor, as the README's table and
+# docs/decisions.md list them (Huawei's 403 is the gateway's nested shape: its number).
+CODES = {
+    "pai": {
+        400: "InvalidParameter",
+        403: "Forbidden.RAM",
+        404: "ModelNotFound",
+        429: "Throttling.User",
+        500: "InternalError",
+        503: "ServiceUnavailable",
+    },
+    "huawei": {
+        400: "common.01000001",
+        401: "APIG.1002",
+        403: 403,
+        404: "common.01000001",
+        408: "common.00000408",
+        429: "APIG.0308",
+        500: "common.00000500",
+        502: "APIG.0201",
+        504: "APIG.0202",
+    },
+    "dreadnode": {
+        400: "bad_request_error",
+        401: "authentication_error",
+        403: "authorization_error",
+        404: "not_found_error",
+        409: "already_exists_error",
+        422: "validation_error",
+        426: "upgrade_required_error",
+        429: "rate_limit_error",
+        500: "app_error",
+        502: "bad_gateway_error",
+        504: "gateway_timeout_error",
+    },
+    "dashscope": {
+        400: "InvalidParameter",
+        401: "InvalidApiKey",
+        403: "AccessDenied",
+        404: "NotFound",
+        429: "Throttling.RateQuota",
+        500: "InternalError",
+    },
 }
 CASES = [(v.name, status) for v in VENDORS for status in v.statuses]
 
@@ -48,12 +78,35 @@ def test_every_injectable_status_in_the_vendors_envelope(
     assert response.headers["content-type"] == "application/json"
     body = response.json()
     assert_valid(schemas, f"{vendor}/error", body)
-    if (vendor, status) in EXPECTED:
-        assert error_code(vendor, body) == EXPECTED[(vendor, status)]
+    assert error_code(vendor, body) == CODES[vendor][status]
     if status == 429:
         assert int(response.headers["retry-after"]) >= 1
         if vendor == "pai":
             assert int(response.headers["x-acs-retry-after"]) > 0
+
+
+def test_the_injectable_statuses_are_the_documented_ones() -> None:
+    assert {v.name: set(v.statuses) for v in VENDORS} == {k: set(c) for k, c in CODES.items()}
+
+
+def test_an_injected_404_is_about_the_resource_not_the_path(client: TestClient) -> None:
+    """The path exists: no vendor answers "no such API" for it."""
+    header = {"X-Mock-Status": "404"}
+    huawei = client.get(LIST_URLS["huawei"], headers=header).json()
+    assert huawei == {  # ListModels' documented 404, exactly
+        "error_code": "common.01000001",
+        "error_msg": "response status exception, code: 404",
+    }
+    dashscope = client.get(LIST_URLS["dashscope"], headers=header).json()
+    assert dashscope["message"] == "Resource: /api/v1/deployments not found!"  # the docs' form
+    pai = client.get(LIST_URLS["pai"], headers=header).json()
+    assert pai["Message"] == "The specified model model-rbvg5wzljz****ks92 does not exist."
+
+
+def test_an_unknown_path_is_still_no_such_api(client: TestClient) -> None:
+    assert error_code("huawei", client.get("/v1/workspaces/x/nope").json()) == "APIG.0101"
+    assert "is not an API path" in client.get("/api/v1/deployments/x").json()["message"]
+    assert client.get("/api/v1/models/x/nope").json()["Code"] == "InvalidAction.NotFound"
 
 
 def test_huawei_403_is_the_documented_gateway_shape(client: TestClient) -> None:

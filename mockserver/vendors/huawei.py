@@ -32,7 +32,7 @@ from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.generate import utc_text
 from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw, RawCache, dumps
 from mockserver.core.params import Param, ParamError, parse_path, parse_query
-from mockserver.core.vendor import Operation, Vendor, backend, request_id
+from mockserver.core.vendor import Operation, Vendor, backend, reached_operation, request_id
 
 NAME = "huawei"
 
@@ -80,7 +80,12 @@ class Error(ApiError):
         return {**self.headers, "X-Request-Id": request_id(request, "hex")}
 
 
+NOT_FOUND = "response status exception, code: 404"  # ListModels' documented 404
+
+
 def error_for_status(request: Request, status: int) -> Error:
+    if status == 404 and reached_operation(request):
+        return Error(404, "common.01000001", NOT_FOUND)  # the service's, not the gateway's
     if status == 405:
         status = 404  # the gateway matches method and path together
     return Error(*from_table(STATUS_CODES, status))
@@ -208,7 +213,7 @@ class Backend:
             raise Error(
                 404,
                 "common.01000001",
-                "response status exception, code: 404",
+                NOT_FOUND,
                 solution=f"Check the workspace ID: workspace {workspace_id} does not exist.",
             )
         return listing.by_offset(workspace.matching(q), q["offset"], q["limit"])

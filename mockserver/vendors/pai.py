@@ -34,7 +34,7 @@ from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.generate import utc_text
 from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw, RawCache, dumps, prepend
 from mockserver.core.params import Param, ParamError, parse_query
-from mockserver.core.vendor import Operation, Vendor, backend, request_id
+from mockserver.core.vendor import Operation, Vendor, backend, reached_operation, request_id
 
 NAME = "pai"
 
@@ -74,11 +74,17 @@ class Error(ApiError):
 
 
 def error_for_status(request: Request, status: int) -> Error:
+    if status == 404 and reached_operation(request):
+        return model_not_found(request.path_params.get("ModelId", ""))
     if status == 405:
         # Alibaba's gateway finds an API by method and path together: a wrong method is
         # the same "api not found" 404 as a wrong path.
         status = 404
     return Error(*from_table(STATUS_CODES, status))
+
+
+def model_not_found(model_id: str) -> Error:
+    return Error(404, "ModelNotFound", f"The specified model {model_id} does not exist.")
 
 
 def param_error(request: Request, exc: ParamError) -> Error:
@@ -191,7 +197,7 @@ class Backend:
 
     def model(self, model_id: str) -> Record:
         if model_id not in self.models:
-            raise Error(404, "ModelNotFound", f"The specified model {model_id} does not exist.")
+            raise model_not_found(model_id)
         return self.models[model_id]
 
     def get_model_body(self, model_id: str) -> Raw:
