@@ -91,7 +91,7 @@ def test_landing_page_lists_vendors_counts_and_working_links(client: TestClient)
         assert vendor.title in page
         for op in vendor.operations:
             assert op.path in page
-    assert "5 models, 11 versions" in page
+    assert "5 models, 22 versions" in page
     links = re.findall(r'class="try" href="([^"]+)"', page)
     assert len(links) == sum(len(v.operations) for v in VENDORS)
     for link in links:

@@ -194,6 +194,7 @@ class Backend:
     raw: RawCache = field(default_factory=RawCache)
     bodies: Bodies = field(default_factory=Bodies)  # whole answers, by operation and request
     index: dict[tuple[str, str, str], list[Record]] = field(default_factory=dict)
+    newest_first: dict[str, list[Record]] = field(default_factory=dict)  # by ModelId
 
     def model(self, model_id: str) -> Record:
         if model_id not in self.models:
@@ -220,17 +221,29 @@ class Backend:
     def list_versions(self, model_id: str, q: Mapping[str, Any]) -> listing.Page[Record]:
         self.model(model_id)
         exact = [(f, q[f]) for f in EXACT_FILTERS if q[f] is not None]
-        found: Sequence[Record] = self.versions[model_id]
+        descending = q["Order"] == "DESC"
+        found: Sequence[Record] = (
+            self._descending(model_id) if descending else self.versions[model_id]
+        )
         if exact:  # start from the index of the first exact filter, in stored order
             field_name, value = exact.pop(0)
             found = self._indexed(model_id, field_name, value)
+            if descending:  # filtering keeps order: the same filter over the DESC list
+                found = [v for v in self._descending(model_id) if v.get(field_name) == value]
         if exact or q["Label"] is not None:
             found = listing.where(
                 found, *(_equals(f, v) for f, v in exact), _label_contains(q["Label"])
             )
-        if q["Order"] == "DESC":
-            return listing.by_page_reversed(found, q["PageNumber"], q["PageSize"])
         return listing.by_page(found, q["PageNumber"], q["PageSize"])
+
+    def _descending(self, model_id: str) -> list[Record]:
+        """Newest first with equal times in fixture order (docs/decisions.md), which a
+        reversed oldest-first list would turn round; made once per model."""
+        if model_id not in self.newest_first:
+            self.newest_first[model_id] = listing.ordered(
+                self.versions[model_id], key=lambda v: _time(v["GmtCreateTime"]), descending=True
+            )
+        return self.newest_first[model_id]
 
     def _indexed(self, model_id: str, field_name: str, value: str) -> list[Record]:
         key = (model_id, field_name, value)
@@ -263,11 +276,19 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
     models = {m["ModelId"]: m for m in records.get("models", [])}
     versions: dict[str, list[Record]] = {model_id: [] for model_id in models}
     for version in records.get("versions", []):
-        versions[version["ModelId"]].append(VERSIONS.public(version))
+        versions[version["ModelId"]].append(_with_defaults(VERSIONS.public(version)))
     for items in versions.values():
         # newest last; ties keep their fixture order, in both directions of the list
         items.sort(key=lambda v: _time(v["GmtCreateTime"]))
     return Backend(models, versions)
+
+
+def _with_defaults(version: Record) -> Record:
+    """The version as served: `SourceType` is documented to default to Custom, so a version
+    stored without it is served (and filtered) as Custom."""
+    if "SourceType" in version:
+        return version
+    return {**version, "SourceType": "Custom"}
 
 
 def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[tuple[str, Record]]:
