@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 import uvicorn
@@ -100,12 +101,30 @@ class _HeadWithBody:
         return getattr(self._transport, name)
 
 
+HOST_LINE = re.compile(rb"\n[ \t]*host[ \t]*:[ \t]*([^\r\n]*)", re.IGNORECASE)
+
+
+def host_line(data: bytes) -> bytes | None:
+    """The Host header's value in raw request bytes the parser gave up on, if it is there."""
+    found = HOST_LINE.search(data)
+    return found.group(1).strip() if found else None
+
+
 class HttpTools(HttpToolsProtocol):
     """uvicorn's httptools protocol, writing each response's head with its body."""
+
+    _fed = b""  # the bytes last handed to the parser, for a rejected request's Host
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.transport = _HeadWithBody(transport)  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self._fed = data  # held only while the parser reads it
+        try:
+            super().data_received(data)
+        finally:
+            self._fed = b""
 
     def _unsupported_upgrade_warning(self) -> None:
         """uvicorn's warning tells the user to install a WebSocket library; with `ws` off on
@@ -123,7 +142,13 @@ class HttpTools(HttpToolsProtocol):
         # httptools reports its first method (DELETE) until it has read one, and a
         # target is read only after the method
         method = self.parser.get_method().decode("latin-1") if target else "-"
-        response = owner.unparsable(method, target, getattr(self, "headers", ()))
+        headers = list(getattr(self, "headers", None) or ())
+        if not any(name == b"host" for name, _ in headers):
+            # the parser stops at the first bad byte: a Host line after it is unread
+            host = host_line(self._fed)
+            if host is not None:
+                headers.append((b"host", host))
+        response = owner.unparsable(method, target, headers)
         lines = [STATUS_LINE[400]]
         for name, value in (
             *self.server_state.default_headers,
