@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import MockServer, Settings, create_app
+from mockserver.core import faults as faults_module
 from mockserver.core.faults import FaultSpecError
 from mockserver.core.schemas import Schemas
 from mockserver.vendors import VENDORS
@@ -222,26 +223,41 @@ def test_journal_marks_injected_faults(own: TestClient) -> None:
     assert normal["fault"] is None
 
 
-def test_rate_limit_with_a_burst(schemas: Schemas) -> None:
+class Clock:
+    """A monotonic clock that moves only when told, so bucket arithmetic is exact."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_rate_limit_with_a_burst(schemas: Schemas, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr(faults_module, "time", clock)
     settings = Settings(rate_limits=(("dreadnode", 3.0),))
     with TestClient(create_app(settings)) as client:
         statuses = [
             client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code
             for _ in range(5)
         ]
-        assert statuses[:3] == [200, 200, 200]
-        assert 429 in statuses[3:]
+        assert statuses == [200, 200, 200, 429, 429]  # a burst of exactly 3, then refused
         limited = client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "one"})
         assert limited.status_code == 429
         assert_valid(schemas, "dreadnode/error", limited.json())
-        assert int(limited.headers["retry-after"]) >= 1
+        assert int(limited.headers["retry-after"]) == 1  # a token comes back in 1/3 s
         # another credential has its own bucket; other vendors are not limited
         assert client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "two"}).status_code == 200
         assert client.get(LIST_URLS["dashscope"]).status_code == 200
         entry = client.get("/_mock/requests").json()["requests"][-3]
         assert entry["fault"]["source"] == "rate-limit"
-        time.sleep(0.4)  # refills at 3 a second
-        assert client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code == 200
+        clock.now += 1 / 3  # refills at 3 a second: one request's worth
+        after = [
+            client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code
+            for _ in range(2)
+        ]
+        assert after == [200, 429]
 
 
 def test_reset_restores_the_rules_given_at_start() -> None:
