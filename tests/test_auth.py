@@ -202,6 +202,7 @@ def pai_signed(
     payload: str = EMPTY_SHA256,
     sign_host: bool = True,
     nonce: str = "nonce-1",
+    pathname: str = "/api/v1/models/model-qwen7bchat0001",
 ) -> dict[str, str]:
     """GetModel's headers signed by tea-openapi's own Utils.get_authorization."""
     headers = {
@@ -213,9 +214,7 @@ def pai_signed(
         "x-acs-content-sha256": payload,
     }
     to_sign = headers if sign_host else {k: v for k, v in headers.items() if k != "host"}
-    request = SimpleNamespace(
-        method="GET", pathname="/api/v1/models/model-qwen7bchat0001", query={}, headers=to_sign
-    )
+    request = SimpleNamespace(method="GET", pathname=pathname, query={}, headers=to_sign)
     return {
         **headers,
         "Authorization": Utils.get_authorization(request, "ACS3-HMAC-SHA256", payload, key, secret),
@@ -273,6 +272,14 @@ def test_pai_body_hash_is_computed_from_the_body(signed_app: TestClient) -> None
     body = b'{"x": 1}'
     honest = pai_signed(payload=hashlib.sha256(body).hexdigest(), nonce="honest")
     assert signed_app.request("GET", PAI_MODEL, headers=honest, content=body).status_code == 200
+
+
+def test_pai_signature_over_an_id_with_an_encoded_slash(signed_app: TestClient) -> None:
+    """The SDK encodes `/` inside an id (get_encode_param) and signs that path: the
+    signature verifies, and the id, routed whole, is unknown."""
+    pathname = "/api/v1/models/" + Utils.get_encode_param("model-qwen7bchat0001/versions")
+    response = signed_app.get(pathname, headers=pai_signed(pathname=pathname, nonce="slash"))
+    assert (response.status_code, response.json()["Code"]) == (404, "ModelNotFound")
 
 
 class HostlessSigner(Signer):
