@@ -81,3 +81,15 @@ def test_the_journal_shows_the_path_as_routed(own: TestClient) -> None:
     assert (first["vendor"], first["operation"], first["status"]) == ("pai", "GetModel", 404)
     assert second["path"] == "/api%2Fv1%2Fdeployments"
     assert (second["vendor"], second["operation"], second["status"]) == (None, None, 404)
+
+
+def test_the_router_routes_the_same_path_as_the_short_way(own: TestClient) -> None:
+    """A wrong method takes starlette's router: it sees the path as routed too."""
+    response = own.delete(f"/api/v1/models/{ENCODED_ID}%2Fversions")
+    assert (response.status_code, response.json()["Code"]) == (404, "InvalidAction.NotFound")
+    dashscope = own.post("/api%2Fv1%2Fdeployments")
+    assert (dashscope.status_code, dashscope.json()["code"]) == (404, "NotFound")
+    first, second = own.get("/_mock/requests").json()["requests"]
+    assert first["path"] == "/api/v1/models/model-rbvg5wzljz****ks92%2Fversions"
+    assert (first["vendor"], first["operation"]) == ("pai", None)
+    assert (second["path"], second["vendor"]) == ("/api%2Fv1%2Fdeployments", None)
