@@ -98,8 +98,10 @@ def test_generated_data_is_served(generated: TestClient) -> None:
 def test_workers_serve_identical_data_and_refuse_writes() -> None:
     process, url, _ = start(["--workers", "2", "--generate", "20", "--seed", "3"])
     try:
+        # the URL is printed before the workers have loaded: the first answers may wait
         digests = {
-            hashlib.sha256(httpx.get(f"{url}/_mock/data").content).hexdigest() for _ in range(8)
+            hashlib.sha256(httpx.get(f"{url}/_mock/data", timeout=30).content).hexdigest()
+            for _ in range(8)
         }
         assert len(digests) == 1
         for method, path in (
