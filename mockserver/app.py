@@ -99,7 +99,7 @@ def create_app(
         dataset = load_data(settings, vendors)
     operations = tuple(
         (
-            Route(op.path, _guarded(v, op), methods=[op.method], name=f"{v.name}.{op.name}"),
+            RawRoute(op.path, _guarded(v, op), methods=[op.method], name=f"{v.name}.{op.name}"),
             (v.name, op.name),
         )
         for v in vendors
@@ -137,6 +137,43 @@ def create_app(
         rate_limits=dict(settings.rate_limits),
     )
     return app
+
+
+KEPT_ENCODED = re.compile(r"(%2[fF]|%25)")
+
+
+def routing_path(raw_path: bytes) -> str:
+    """The path requests are routed and journaled by: `raw_path` with every escape decoded
+    except `%2F` and `%25`.
+
+    An encoded slash is part of a path segment (the Alibaba SDK percent-encodes `/` inside
+    ids), so `/models/a%2Fversions` is GetModel of `a/versions`, not ListModelVersions of
+    `a`; keeping `%25` encoded too means each parameter is decoded exactly once, after the
+    match (RawRoute), whatever it holds.
+    """
+    parts = KEPT_ENCODED.split(raw_path.decode("latin-1"))
+    parts[::2] = [unquote(part) for part in parts[::2]]
+    return "".join(parts)
+
+
+def _raw_routed(scope: Scope) -> None:
+    """Route by the raw path: scope["path"] becomes routing_path(scope["raw_path"])."""
+    raw = scope.get("raw_path")
+    if raw and b"%" in raw:
+        scope["path"] = routing_path(raw)
+
+
+class RawRoute(Route):
+    """A route matched against routing_path(); each path parameter is decoded after the match."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        params = child.get("path_params")
+        if params and any("%" in str(value) for value in params.values()):
+            child["path_params"] = {
+                k: unquote(v) if isinstance(v, str) else v for k, v in params.items()
+            }
+        return match, child
 
 
 Matched = tuple[Route, tuple[str, str], dict[str, Any]]  # route, (vendor, op), path params
@@ -186,6 +223,7 @@ class MockApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            _raw_routed(scope)
             key = (scope["method"], scope["path"], scope.get("root_path", ""))
             matched = self._matched.get(key)
             if matched is None:
@@ -221,7 +259,7 @@ class MockApp(Starlette):
         else the neutral answer with `status`; it is journaled like any request.
         """
         raw_path, _, query = target.partition(b"?")
-        path = unquote(raw_path.decode("latin-1")) if raw_path.startswith(b"/") else "/"
+        path = routing_path(raw_path) if raw_path.startswith(b"/") else "/"
         scope: Scope = {
             "type": "http",
             "method": method,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import re
 import sys
 import time
 import weakref
@@ -246,6 +247,15 @@ class _HeadWithBody:
         return getattr(self._transport, name)
 
 
+HOST_LINE = re.compile(rb"\n[ \t]*host[ \t]*:[ \t]*([^\r\n]*)", re.IGNORECASE)
+
+
+def host_line(data: bytes) -> bytes | None:
+    """The Host header's value in raw request bytes the parser gave up on, if it is there."""
+    found = HOST_LINE.search(data)
+    return found.group(1).strip() if found else None
+
+
 class HttpTools(HttpToolsProtocol):
     """uvicorn's httptools protocol, writing each response's head with its body, and
     our access line (with the operation and time) instead of uvicorn's."""
@@ -255,6 +265,8 @@ class HttpTools(HttpToolsProtocol):
         shown = self.access_log and self.access_logger.isEnabledFor(logging.INFO)
         self.access = access_log_of(self.server_state, self.loop) if shown else None
         self.access_log = False  # uvicorn's per-request logging call: never
+
+    _fed = b""  # the bytes last handed to the parser, for a rejected request's Host
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -281,7 +293,11 @@ class HttpTools(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         within = self._in_head  # a chunk that starts and ends inside a head is all head
-        super().data_received(data)
+        self._fed = data  # held only while the parser reads it, for a rejected request's Host
+        try:
+            super().data_received(data)
+        finally:
+            self._fed = b""
         if within and self._in_head and not self.transport.is_closing():
             self._head_seen += len(data)
             if self._head_seen > MAX_HEAD:
@@ -331,7 +347,13 @@ class HttpTools(HttpToolsProtocol):
         # httptools reports its first method (DELETE) until it has read one, and a
         # target is read only after the method
         method = self.parser.get_method().decode("latin-1") if target else "-"
-        response = owner.unparsable(method, target, getattr(self, "headers", ()))
+        headers = list(getattr(self, "headers", None) or ())
+        if not any(name == b"host" for name, _ in headers):
+            # the parser stops at the first bad byte: a Host line after it is unread
+            host = host_line(self._fed)
+            if host is not None:
+                headers.append((b"host", host))
+        response = owner.unparsable(method, target, headers)
         self._send_and_close(400, response, method, target)
 
     def _send_and_close(self, status: int, response: Any, method: str, target: bytes) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from alibabacloud_tea_openapi.utils import Utils
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.sdk_request import SdkRequest
+from huaweicloudsdkcore.signer.signer import Signer
 from starlette.testclient import TestClient
 
 from mockserver import Settings, create_app
@@ -202,3 +208,157 @@ def test_nonce_store_expires_from_the_front_and_is_bounded() -> None:
     assert store.use("dd", later) == "new"  # the three expired, oldest first
     assert (len(store), store.bytes) == (1, 2)
     assert store.use("aaa", later) == "new"
+
+
+# --- every rule of --auth verify, with requests signed by the vendors' own signers -------
+
+PAI_KEYS = (
+    Credential("pai", "LTAI-test", "pai-secret"),
+    Credential("huawei", "HW-AK", "hw-secret"),
+)
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+@pytest.fixture
+def signed_app() -> Iterator[TestClient]:
+    """Its own app per test: the nonce store is part of its state."""
+    with app_client(auth="verify", credentials=PAI_KEYS) as client:
+        yield client
+
+
+def pai_signed(
+    *,
+    key: str = "LTAI-test",
+    secret: str = "pai-secret",
+    moment: datetime | None = None,
+    payload: str = EMPTY_SHA256,
+    sign_host: bool = True,
+    nonce: str = "nonce-1",
+    pathname: str = "/api/v1/models/model-qwen7bchat0001",
+) -> dict[str, str]:
+    """GetModel's headers signed by tea-openapi's own Utils.get_authorization."""
+    headers = {
+        "host": "testserver",
+        "x-acs-version": "2021-02-04",
+        "x-acs-action": "GetModel",
+        "x-acs-date": (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "x-acs-signature-nonce": nonce,
+        "x-acs-content-sha256": payload,
+    }
+    to_sign = headers if sign_host else {k: v for k, v in headers.items() if k != "host"}
+    request = SimpleNamespace(method="GET", pathname=pathname, query={}, headers=to_sign)
+    return {
+        **headers,
+        "Authorization": Utils.get_authorization(request, "ACS3-HMAC-SHA256", payload, key, secret),
+    }
+
+
+PAI_MODEL = "/api/v1/models/model-qwen7bchat0001"
+
+
+def test_pai_verify_baseline_passes(signed_app: TestClient) -> None:
+    assert signed_app.get(PAI_MODEL, headers=pai_signed()).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("signed", "status", "code"),
+    [
+        ({"secret": "wrong"}, 400, "SignatureDoesNotMatch"),
+        ({"key": "LTAI-unknown"}, 404, "InvalidAccessKeyId.NotFound"),
+        ({"moment": datetime.now(UTC) - timedelta(minutes=16)}, 400, "InvalidTimeStamp.Expired"),
+        ({"moment": datetime.now(UTC) + timedelta(minutes=16)}, 400, "InvalidTimeStamp.Expired"),
+        ({"sign_host": False}, 400, "IncompleteSignature"),
+    ],
+    ids=["wrong secret", "unknown key", "stale date", "future date", "host not signed"],
+)
+def test_pai_signature_errors_and_their_statuses(
+    signed_app: TestClient, schemas: Schemas, signed: dict[str, Any], status: int, code: str
+) -> None:
+    """docs/decisions.md: Alibaba's common codes with their documented statuses."""
+    response = signed_app.get(PAI_MODEL, headers=pai_signed(**signed))
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert_valid(schemas, "pai/error", body)
+    assert body["Code"] == code
+
+
+def test_pai_legacy_signature_is_refused_in_verify_mode(signed_app: TestClient) -> None:
+    headers = {**pai_signed(), "Authorization": "acs LTAI-test:c2lnbmF0dXJl"}
+    response = signed_app.get(PAI_MODEL, headers=headers)
+    assert (response.status_code, response.json()["Code"]) == (400, "IncompleteSignature")
+
+
+def test_pai_replayed_nonce_is_refused(signed_app: TestClient) -> None:
+    headers = pai_signed(nonce="once")
+    assert signed_app.get(PAI_MODEL, headers=headers).status_code == 200
+    response = signed_app.get(PAI_MODEL, headers=headers)
+    assert (response.status_code, response.json()["Code"]) == (400, "SignatureNonceUsed")
+
+
+def test_pai_body_hash_is_computed_from_the_body(signed_app: TestClient) -> None:
+    """A body whose x-acs-content-sha256 (and signature) claim another body is refused:
+    the mock hashes what arrived, not what the client says it sent."""
+    claimed = pai_signed(payload=EMPTY_SHA256, nonce="claimed")
+    response = signed_app.request("GET", PAI_MODEL, headers=claimed, content=b'{"x": 1}')
+    assert (response.status_code, response.json()["Code"]) == (400, "SignatureDoesNotMatch")
+    body = b'{"x": 1}'
+    honest = pai_signed(payload=hashlib.sha256(body).hexdigest(), nonce="honest")
+    assert signed_app.request("GET", PAI_MODEL, headers=honest, content=body).status_code == 200
+
+
+def test_pai_signature_over_an_id_with_an_encoded_slash(signed_app: TestClient) -> None:
+    """The SDK encodes `/` inside an id (get_encode_param) and signs that path: the
+    signature verifies, and the id, routed whole, is unknown."""
+    pathname = "/api/v1/models/" + Utils.get_encode_param("model-qwen7bchat0001/versions")
+    response = signed_app.get(pathname, headers=pai_signed(pathname=pathname, nonce="slash"))
+    assert (response.status_code, response.json()["Code"]) == (404, "ModelNotFound")
+
+
+class HostlessSigner(Signer):
+    """Huawei's own signer, except that it leaves `host` out of SignedHeaders."""
+
+    @classmethod
+    def _process_header_host(cls, request: SdkRequest) -> None:
+        return None
+
+
+def huawei_signed(moment: datetime | None = None, signer: type[Signer] = Signer) -> dict[str, str]:
+    headers = {"X-Sdk-Date": (moment or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")}
+    request = SdkRequest(
+        method="GET",
+        schema="http",
+        host="testserver",
+        resource_path="/v1/workspaces/default/models",
+        query_params=[],
+        header_params=headers,
+        body="",
+    )
+    return dict(
+        signer(BasicCredentials("HW-AK", "hw-secret", "project")).sign(request).header_params
+    )
+
+
+def test_huawei_verify_baseline_passes(signed_app: TestClient) -> None:
+    assert signed_app.get(URLS["huawei"], headers=huawei_signed()).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("headers", "detail"),
+    [
+        (lambda: huawei_signed(datetime.now(UTC) + timedelta(minutes=16)), "15 minutes"),
+        (lambda: huawei_signed(datetime.now(UTC) - timedelta(minutes=16)), "15 minutes"),
+        (lambda: huawei_signed(signer=HostlessSigner), "host"),
+    ],
+    ids=["future date", "stale date", "host not signed"],
+)
+def test_huawei_signature_rules(
+    signed_app: TestClient, schemas: Schemas, headers: Any, detail: str
+) -> None:
+    sent = headers()
+    assert "host" in sent["Authorization"] or detail == "host"
+    response = signed_app.get(URLS["huawei"], headers=sent)
+    assert response.status_code == 401, response.text
+    body = response.json()
+    assert_valid(schemas, "huawei/error", body)
+    assert body["error_code"] == "APIG.0301"
+    assert detail in body["error_msg"]

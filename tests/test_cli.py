@@ -176,7 +176,7 @@ def stop(process: subprocess.Popen[str]) -> str:
 
 def test_serve_logs_what_it_loaded_and_where_it_listens() -> None:
     process, url, log = start(["--log-level", "info"])
-    assert any("loaded pai: 5 models, 11 versions" in line for line in log)
+    assert any("loaded pai: 5 models, 22 versions" in line for line in log)
     try:
         assert url.startswith("http://127.0.0.1:")
         health = httpx.get(f"{url}/_mock/health")

@@ -238,3 +238,49 @@ def test_repeated_answers_follow_data_changes(own: TestClient, path: str) -> Non
     assert "9.9.9" in seen()
     assert own.post("/_mock/reset").status_code == 200
     assert seen() == before
+
+
+def test_journal_duration_is_in_milliseconds(own: TestClient) -> None:
+    own.get("/api/v1/deployments", headers={"X-Mock-Delay-Ms": "120"})
+    [entry] = own.get("/_mock/requests").json()["requests"]
+    assert 120 <= entry["duration_ms"] < 60_000  # 0.12 would be seconds, 120000 microseconds
+
+
+def test_journal_keeps_every_value_of_a_repeated_parameter(own: TestClient) -> None:
+    own.get("/api/v1/deployments?page_no=1&page_no=2&page_no=3&page_size=5")
+    own.get("/v1/workspaces/default/models?name=a&name=&limit=2")
+    first, second = own.get("/_mock/requests").json()["requests"]
+    assert first["query"] == {"page_no": ["1", "2", "3"], "page_size": "5"}
+    assert second["query"] == {"name": ["a", ""], "limit": "2"}
+
+
+SECRETS = {
+    "x-auth-token": "MIIsecret-iam-token-value",
+    "x-api-key": "dn_secret_api_key_value",
+    "x-security-token": "sts-secret-security-token",
+    "x-acs-security-token": "acs-secret-security-token",
+    "x-acs-bearer-token": "acs-secret-bearer-token",
+}
+AUTHORIZATIONS = {
+    "Bearer sk-secret-dashscope-key": "sk-secret-dashscope-key",
+    "acs LTAIsecret:c2VjcmV0LXNpZ25hdHVyZQ==": "c2VjcmV0LXNpZ25hdHVyZQ==",
+    "ACS3-HMAC-SHA256 Credential=LTAI,SignedHeaders=host,Signature=" + "5e" * 32: "5e" * 32,
+    "SDK-HMAC-SHA256 Access=HW-AK, SignedHeaders=host;x-sdk-date, Signature=" + "7f" * 32: "7f"
+    * 32,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECRETS))
+def test_journal_masks_every_secret_header(own: TestClient, name: str) -> None:
+    own.get("/v1/workspaces/default/models", headers={name: SECRETS[name]})
+    [entry] = own.get("/_mock/requests").json()["requests"]
+    assert entry["path"] == "/v1/workspaces/default/models"
+    assert SECRETS[name] not in own.get("/_mock/requests").text
+
+
+@pytest.mark.parametrize("value", sorted(AUTHORIZATIONS))
+def test_journal_masks_every_authorization_scheme(own: TestClient, value: str) -> None:
+    own.get("/api/v1/deployments", headers={"Authorization": value})
+    text = own.get("/_mock/requests").text
+    assert "/api/v1/deployments" in text
+    assert AUTHORIZATIONS[value] not in text

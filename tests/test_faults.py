@@ -10,25 +10,56 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import MockServer, Settings, create_app
+from mockserver.core import faults as faults_module
 from mockserver.core.faults import FaultSpecError
 from mockserver.core.schemas import Schemas
 from mockserver.vendors import VENDORS
 from tests.conftest import LIST_URLS, assert_valid, error_code
 
 BY_NAME = {v.name: v for v in VENDORS}
-# the codes the issue names, per vendor and status
-EXPECTED = {
-    ("huawei", 408): "common.00000408",
-    ("huawei", 500): "common.00000500",
-    ("dreadnode", 426): "upgrade_required_error",
-    ("dreadnode", 429): "rate_limit_error",
-    ("dreadnode", 502): "bad_gateway_error",
-    ("dreadnode", 504): "gateway_timeout_error",
-    ("pai", 500): "InternalError",
-    ("pai", 503): "ServiceUnavailable",
-    ("pai", 429): "Throttling.User",
-    ("dashscope", 429): "Throttling.RateQuota",
-    ("dashscope", 500): "InternalError",
+# The code of every injectable status, per vendor, as the README's table and
+# docs/decisions.md list them (Huawei's 403 is the gateway's nested shape: its number).
+CODES = {
+    "pai": {
+        400: "InvalidParameter",
+        403: "Forbidden.RAM",
+        404: "ModelNotFound",
+        429: "Throttling.User",
+        500: "InternalError",
+        503: "ServiceUnavailable",
+    },
+    "huawei": {
+        400: "common.01000001",
+        401: "APIG.1002",
+        403: 403,
+        404: "common.01000001",
+        408: "common.00000408",
+        429: "APIG.0308",
+        500: "common.00000500",
+        502: "APIG.0201",
+        504: "APIG.0202",
+    },
+    "dreadnode": {
+        400: "bad_request_error",
+        401: "authentication_error",
+        403: "authorization_error",
+        404: "not_found_error",
+        409: "already_exists_error",
+        422: "validation_error",
+        426: "upgrade_required_error",
+        429: "rate_limit_error",
+        500: "app_error",
+        502: "bad_gateway_error",
+        504: "gateway_timeout_error",
+    },
+    "dashscope": {
+        400: "InvalidParameter",
+        401: "InvalidApiKey",
+        403: "AccessDenied",
+        404: "NotFound",
+        429: "Throttling.RateQuota",
+        500: "InternalError",
+    },
 }
 CASES = [(v.name, status) for v in VENDORS for status in v.statuses]
 
@@ -48,12 +79,35 @@ def test_every_injectable_status_in_the_vendors_envelope(
     assert response.headers["content-type"] == "application/json"
     body = response.json()
     assert_valid(schemas, f"{vendor}/error", body)
-    if (vendor, status) in EXPECTED:
-        assert error_code(vendor, body) == EXPECTED[(vendor, status)]
+    assert error_code(vendor, body) == CODES[vendor][status]
     if status == 429:
         assert int(response.headers["retry-after"]) >= 1
         if vendor == "pai":
             assert int(response.headers["x-acs-retry-after"]) > 0
+
+
+def test_the_injectable_statuses_are_the_documented_ones() -> None:
+    assert {v.name: set(v.statuses) for v in VENDORS} == {k: set(c) for k, c in CODES.items()}
+
+
+def test_an_injected_404_is_about_the_resource_not_the_path(client: TestClient) -> None:
+    """The path exists: no vendor answers "no such API" for it."""
+    header = {"X-Mock-Status": "404"}
+    huawei = client.get(LIST_URLS["huawei"], headers=header).json()
+    assert huawei == {  # ListModels' documented 404, exactly
+        "error_code": "common.01000001",
+        "error_msg": "response status exception, code: 404",
+    }
+    dashscope = client.get(LIST_URLS["dashscope"], headers=header).json()
+    assert dashscope["message"] == "Resource: /api/v1/deployments not found!"  # the docs' form
+    pai = client.get(LIST_URLS["pai"], headers=header).json()
+    assert pai["Message"] == "The specified model model-rbvg5wzljz****ks92 does not exist."
+
+
+def test_an_unknown_path_is_still_no_such_api(client: TestClient) -> None:
+    assert error_code("huawei", client.get("/v1/workspaces/x/nope").json()) == "APIG.0101"
+    assert "is not an API path" in client.get("/api/v1/deployments/x").json()["message"]
+    assert client.get("/api/v1/models/x/nope").json()["Code"] == "InvalidAction.NotFound"
 
 
 def test_huawei_403_is_the_documented_gateway_shape(client: TestClient) -> None:
@@ -169,26 +223,41 @@ def test_journal_marks_injected_faults(own: TestClient) -> None:
     assert normal["fault"] is None
 
 
-def test_rate_limit_with_a_burst(schemas: Schemas) -> None:
+class Clock:
+    """A monotonic clock that moves only when told, so bucket arithmetic is exact."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_rate_limit_with_a_burst(schemas: Schemas, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr(faults_module, "time", clock)
     settings = Settings(rate_limits=(("dreadnode", 3.0),))
     with TestClient(create_app(settings)) as client:
         statuses = [
             client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code
             for _ in range(5)
         ]
-        assert statuses[:3] == [200, 200, 200]
-        assert 429 in statuses[3:]
+        assert statuses == [200, 200, 200, 429, 429]  # a burst of exactly 3, then refused
         limited = client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "one"})
         assert limited.status_code == 429
         assert_valid(schemas, "dreadnode/error", limited.json())
-        assert int(limited.headers["retry-after"]) >= 1
+        assert int(limited.headers["retry-after"]) == 1  # a token comes back in 1/3 s
         # another credential has its own bucket; other vendors are not limited
         assert client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "two"}).status_code == 200
         assert client.get(LIST_URLS["dashscope"]).status_code == 200
         entry = client.get("/_mock/requests").json()["requests"][-3]
         assert entry["fault"]["source"] == "rate-limit"
-        time.sleep(0.4)  # refills at 3 a second
-        assert client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code == 200
+        clock.now += 1 / 3  # refills at 3 a second: one request's worth
+        after = [
+            client.get(LIST_URLS["dreadnode"], headers={"X-API-Key": "one"}).status_code
+            for _ in range(2)
+        ]
+        assert after == [200, 429]
 
 
 def test_reset_restores_the_rules_given_at_start() -> None:

@@ -26,13 +26,6 @@ def by_page(items: Sequence[T], page: int, size: int) -> Page[T]:
     return Page(list(items[start : start + size]), len(items))
 
 
-def by_page_reversed(items: Sequence[T], page: int, size: int) -> Page[T]:
-    """by_page over `items` in reverse order, without reversing all of them."""
-    end = len(items) - (page - 1) * size
-    start = max(end - size, 0)
-    return Page(list(reversed(items[start:end])) if end > 0 else [], len(items))
-
-
 def by_offset(items: Sequence[T], offset: int, limit: int) -> Page[T]:
     """Offset/limit paging; an offset past the end is empty with the true total."""
     return Page(list(items[offset : offset + limit]), len(items))

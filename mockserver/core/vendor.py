@@ -59,6 +59,15 @@ def vendor_for(vendors: Sequence[Vendor], path: str) -> Vendor | None:
     return next((v for v in vendors if v.owns(path)), None)
 
 
+def reached_operation(request: Request) -> bool:
+    """Whether the request matched an operation's path (the router sets its route).
+
+    An error status for such a request (an injected 404, say) is about the resource the
+    operation serves, not about the path, which exists: vendors word the two apart.
+    """
+    return request.scope.get("route") is not None
+
+
 def backend(request: Request, vendor: str) -> Any:
     """The live state of one vendor, held by the app's store."""
     return request.app.store.backends[vendor]

@@ -20,7 +20,7 @@ from mockserver.core.errors import ApiError, clip, from_table
 from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw, RawCache, dumps, prepend
 from mockserver.core.params import Param, ParamError, parse_query
-from mockserver.core.vendor import Operation, Vendor, backend, request_id
+from mockserver.core.vendor import Operation, Vendor, backend, reached_operation, request_id
 
 NAME = "dashscope"
 WORKSPACE_HEADER = "X-DashScope-WorkSpace"
@@ -49,6 +49,9 @@ class Error(ApiError):
 
 
 def error_for_status(request: Request, status: int) -> Error:
+    if status == 404 and reached_operation(request):
+        # the docs' form ("Model: xxx not found!") about a path that exists
+        return Error(404, "NotFound", f"Resource: {request.url.path} not found!")
     if status == 404:
         return Error(404, "NotFound", f"Not found: {request.url.path} is not an API path.")
     if status == 405:

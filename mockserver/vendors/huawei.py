@@ -33,7 +33,7 @@ from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.generate import utc_text
 from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw, RawCache, dumps
 from mockserver.core.params import Param, ParamError, parse_path, parse_query
-from mockserver.core.vendor import Operation, Vendor, backend, request_id
+from mockserver.core.vendor import Operation, Vendor, backend, reached_operation, request_id
 
 NAME = "huawei"
 
@@ -81,7 +81,12 @@ class Error(ApiError):
         return {**self.headers, "X-Request-Id": request_id(request, "hex")}
 
 
+NOT_FOUND = "response status exception, code: 404"  # ListModels' documented 404
+
+
 def error_for_status(request: Request, status: int) -> Error:
+    if status == 404 and reached_operation(request):
+        return Error(404, "common.01000001", NOT_FOUND)  # the service's, not the gateway's
     if status == 405:
         status = 404  # the gateway matches method and path together
     return Error(*from_table(STATUS_CODES, status))
@@ -258,7 +263,7 @@ class Backend:
             raise Error(
                 404,
                 "common.01000001",
-                "response status exception, code: 404",
+                NOT_FOUND,
                 solution=f"Check the workspace ID: workspace {workspace_id} does not exist.",
             )
         return listing.by_offset(workspace.matching(q), q["offset"], q["limit"])
@@ -466,7 +471,7 @@ async def _verify(
         raise _iam_error(f"SignedHeaders must include {', '.join(missing)}")
     body = await request.body()
     payload = request.headers.get("x-sdk-content-sha256") if body else None
-    segments = unquote(request.url.path).split("/")
+    segments = [unquote(part) for part in request.url.path.split("/")]  # %2F stays in its segment
     uri = "/".join(encode(part) for part in segments)
     canonical = "\n".join(
         [

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +25,7 @@ from mockserver.core.auth import (
     AuthConfig,
     canonical_headers,
     canonical_query,
+    encode,
     hmac_sha256_hex,
     same,
     sha256_hex,
@@ -35,7 +36,7 @@ from mockserver.core.fixtures import Collection, Link, Record
 from mockserver.core.generate import utc_text
 from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw, RawCache, dumps, prepend
 from mockserver.core.params import Param, ParamError, parse_query
-from mockserver.core.vendor import Operation, Vendor, backend, request_id
+from mockserver.core.vendor import Operation, Vendor, backend, reached_operation, request_id
 
 NAME = "pai"
 
@@ -75,11 +76,17 @@ class Error(ApiError):
 
 
 def error_for_status(request: Request, status: int) -> Error:
+    if status == 404 and reached_operation(request):
+        return model_not_found(request.path_params.get("ModelId", ""))
     if status == 405:
         # Alibaba's gateway finds an API by method and path together: a wrong method is
         # the same "api not found" 404 as a wrong path.
         status = 404
     return Error(*from_table(STATUS_CODES, status))
+
+
+def model_not_found(model_id: str) -> Error:
+    return Error(404, "ModelNotFound", f"The specified model {clip(model_id)} does not exist.")
 
 
 def param_error(request: Request, exc: ParamError) -> Error:
@@ -196,6 +203,8 @@ class Backend:
     # (ModelId, field) -> {value: versions}, made on first use from the data alone: an
     # entry per value the data holds, none for the values clients ask about
     index: dict[tuple[str, str], dict[str, list[Record]]] = field(default_factory=dict)
+    # newest first, equal times in fixture order: made on first use, dropped on a change
+    newest_first: dict[str, list[Record]] = field(default_factory=dict)  # by ModelId
 
     def add(self, collection: str, record: Record) -> None:
         """One record more, as if it had been the last one of the fixtures."""
@@ -203,7 +212,8 @@ class Backend:
             self.models[record["ModelId"]] = record
             self.versions[record["ModelId"]] = []
         else:
-            model_id, version = record["ModelId"], VERSIONS.public(record)
+            model_id, version = record["ModelId"], _with_defaults(VERSIONS.public(record))
+            self.newest_first.pop(model_id, None)
             listing.insert_ordered(self.versions[model_id], version, _created, False)
             for (owner, name), by_value in self.index.items():
                 value = version.get(name)
@@ -219,12 +229,14 @@ class Backend:
             if self.versions[model_id]:
                 raise ValueError(f"model {model_id} still has versions")
             del self.versions[model_id]
+            self.newest_first.pop(model_id, None)
             self.raw.forget(self.models.pop(model_id))
             for key in [k for k in self.index if k[0] == model_id]:
                 del self.index[key]
         else:
             model_id, probe = record["ModelId"], VERSIONS.public(record)
             versions = self.versions[model_id]
+            self.newest_first.pop(model_id, None)
             held = versions.pop(listing.locate(versions, probe, _created, False, _same_version))
             for (owner, name), by_value in self.index.items():
                 value = held.get(name)
@@ -238,11 +250,7 @@ class Backend:
 
     def model(self, model_id: str) -> Record:
         if model_id not in self.models:
-            raise Error(
-                404,
-                "ModelNotFound",
-                f"The specified model {clip(model_id)} does not exist.",
-            )
+            raise model_not_found(model_id)
         return self.models[model_id]
 
     def get_model_body(self, model_id: str) -> Raw:
@@ -265,17 +273,29 @@ class Backend:
     def list_versions(self, model_id: str, q: Mapping[str, Any]) -> listing.Page[Record]:
         self.model(model_id)
         exact = [(f, q[f]) for f in EXACT_FILTERS if q[f] is not None]
-        found: Sequence[Record] = self.versions[model_id]
+        descending = q["Order"] == "DESC"
+        found: Sequence[Record] = (
+            self._descending(model_id) if descending else self.versions[model_id]
+        )
         if exact:  # start from the index of the first exact filter, in stored order
             field_name, value = exact.pop(0)
             found = self._indexed(model_id, field_name, value)
+            if descending:  # filtering keeps order: the same filter over the DESC list
+                found = [v for v in self._descending(model_id) if v.get(field_name) == value]
         if exact or q["Label"] is not None:
             found = listing.where(
                 found, *(_equals(f, v) for f, v in exact), _label_contains(q["Label"])
             )
-        if q["Order"] == "DESC":
-            return listing.by_page_reversed(found, q["PageNumber"], q["PageSize"])
         return listing.by_page(found, q["PageNumber"], q["PageSize"])
+
+    def _descending(self, model_id: str) -> list[Record]:
+        """Newest first with equal times in fixture order (docs/decisions.md), which a
+        reversed oldest-first list would turn round; made once per model."""
+        if model_id not in self.newest_first:
+            self.newest_first[model_id] = listing.ordered(
+                self.versions[model_id], key=lambda v: _time(v["GmtCreateTime"]), descending=True
+            )
+        return self.newest_first[model_id]
 
     def _indexed(self, model_id: str, field_name: str, value: str) -> list[Record]:
         by_value = self.index.get((model_id, field_name))
@@ -320,11 +340,19 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
     models = {m["ModelId"]: m for m in records.get("models", [])}
     versions: dict[str, list[Record]] = {model_id: [] for model_id in models}
     for version in records.get("versions", []):
-        versions[version["ModelId"]].append(VERSIONS.public(version))
+        versions[version["ModelId"]].append(_with_defaults(VERSIONS.public(version)))
     for items in versions.values():
         # newest last; ties keep their fixture order, in both directions of the list
         items.sort(key=_created)
     return Backend(models, versions)
+
+
+def _with_defaults(version: Record) -> Record:
+    """The version as served: `SourceType` is documented to default to Custom, so a version
+    stored without it is served (and filtered) as Custom."""
+    if "SourceType" in version:
+        return version
+    return {**version, "SourceType": "Custom"}
 
 
 def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[tuple[str, Record]]:
@@ -552,7 +580,8 @@ async def _verify(
     canonical = "\n".join(
         [
             request.method,
-            quote(request.url.path, safe="/~"),
+            # per segment: an id's encoded slash (routed as part of the id) stays %2F
+            "/".join(encode(unquote(part)) for part in request.url.path.split("/")),
             canonical_query(request.query_params.multi_items()),
             canonical_headers(headers, signed),
             ";".join(signed),

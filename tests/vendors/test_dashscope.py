@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from mockserver import create_app
 from mockserver.core.schemas import Schemas
 from tests.conftest import assert_valid, bundled_records, example
 
@@ -164,3 +165,34 @@ def test_unknown_paths(client: TestClient, schemas: Schemas, path: str) -> None:
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
 def test_other_methods(client: TestClient, schemas: Schemas, method: str) -> None:
     assert_error(schemas, client.request(method, URL), 400, "UnsupportedOperation")
+
+
+def test_the_default_page_holds_fifty(schemas: Schemas) -> None:
+    """More deployments than a default page: the default page size (50) shows."""
+    added = [
+        {
+            "deployed_model": f"qwen-turbo-{n:08x}-canary",
+            "gmt_create": f"2025-07-{1 + n // 24:02d}T{n % 24:02d}:00:00",
+            "gmt_modified": f"2025-07-{1 + n // 24:02d}T{n % 24:02d}:30:00",
+            "status": "RUNNING",
+            "model_name": "qwen-turbo",
+            "base_model": "qwen-turbo",
+            "base_capacity": 1,
+            "capacity": 1,
+            "ready_capacity": 1,
+            "workspace_id": DEFAULT,
+            "charge_type": "post_paid",
+            "creator": "175805416***",
+            "modifier": "175805416***",
+        }
+        for n in range(55)
+    ]
+    with TestClient(create_app()) as own:
+        assert own.post("/_mock/data/dashscope/deployments", json=added).status_code == 201
+        total = len(stored(DEFAULT)) + len(added)
+        body = list_deployments(own, schemas)
+        assert (body["output"]["total"], body["output"]["page_size"]) == (total, 50)
+        assert len(ids(body)) == 50
+        rest = list_deployments(own, schemas, page_no=2)
+        assert len(ids(rest)) == total - 50
+        assert not set(ids(body)) & set(ids(rest))

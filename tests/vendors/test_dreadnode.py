@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from mockserver import create_app
 from mockserver.app import load_fixtures
+from mockserver.core.auth import Credential
 from mockserver.core.fixtures import FixtureError
 from mockserver.core.schemas import Schemas
 from mockserver.settings import Settings
@@ -74,15 +76,27 @@ def test_model_without_versions(client: TestClient, schemas: Schemas) -> None:
     assert body == {"name": "empty-model", "versions": [], "latest": None}
 
 
+@pytest.mark.parametrize("mode", ["check", "verify"])
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer dn-token"}, {"X-API-Key": "dn-key"}],
-    ids=["none", "bearer", "x-api-key"],
+    [{"Authorization": "Bearer dn-key"}, {"X-API-Key": "dn-key"}],
+    ids=["bearer (the docs)", "x-api-key (the SDK)"],
 )
-def test_auth_headers_are_accepted(
-    client: TestClient, schemas: Schemas, headers: dict[str, str]
+def test_both_auth_headers_are_accepted_when_auth_is_on(
+    schemas: Schemas, mode: str, headers: dict[str, str]
 ) -> None:
-    body = get(client, schemas, **headers)
+    settings = Settings(auth=mode, credentials=(Credential("dreadnode", "ci", "dn-key"),))
+    with TestClient(create_app(settings)) as own:
+        body = get(own, schemas, **headers)
+        assert body["versions"][0] == body["latest"]["version"]
+        refused = own.get(EXAMPLE)  # and the check is really on
+        assert (refused.status_code, refused.json()["type"]) == (401, "authentication_error")
+        wrong = {name: value.replace("dn-key", "dn-other") for name, value in headers.items()}
+        assert own.get(EXAMPLE, headers=wrong).status_code == (401 if mode == "verify" else 200)
+
+
+def test_no_credentials_needed_with_auth_off(client: TestClient, schemas: Schemas) -> None:
+    body = get(client, schemas)
     assert body["versions"][0] == body["latest"]["version"]
 
 

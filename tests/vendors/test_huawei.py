@@ -160,9 +160,30 @@ def test_paging_edges(client: TestClient, schemas: Schemas) -> None:
 
 
 def test_second_workspace_has_its_own_models(client: TestClient, schemas: Schemas) -> None:
-    body = list_models(client, schemas, "/v1/workspaces/ws-research-01/models", visibility="ALL")
+    body = list_models(
+        client, schemas, "/v1/workspaces/ws-research-01/models", visibility="ALL", limit=100
+    )
     assert sorted(names(body)) == sorted(m["name"] for m in stored("ws-research-01"))
     assert not set(names(body)) & {m["name"] for m in stored() if m["name"] != "LLama3-8b"}
+
+
+RESEARCH = "/v1/workspaces/ws-research-01/models"
+
+
+def test_the_default_limit_is_ten(client: TestClient, schemas: Schemas) -> None:
+    carols = stored("ws-research-01")
+    assert len(carols) > 10, "the fixtures must hold more than a default page"
+    body = list_models(client, schemas, RESEARCH)
+    assert body["total"] == len(carols)
+    assert names(body) == newest_first(carols)[:10]  # a stable sort: ties in fixture order
+
+
+@pytest.mark.parametrize("order_by", ["ASC", "DESC"])
+def test_equal_keys_keep_fixture_order_both_ways(
+    client: TestClient, schemas: Schemas, order_by: str
+) -> None:
+    listed = names(list_models(client, schemas, RESEARCH, order_by=order_by, limit=100))
+    assert listed.index("qwen2-1.5b-ablation") + 1 == listed.index("qwen2-1.5b-ablation-b")
 
 
 # --- errors ----------------------------------------------------------------------------

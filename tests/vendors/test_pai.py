@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from mockserver import MockServer
 from mockserver.core.schemas import Schemas
 from tests.conftest import assert_valid, bundled_records, example
+from tests.test_server import exchange, split
 
 EXAMPLE_ID = "model-rbvg5wzljz****ks92"
 VERSIONS = f"/api/v1/models/{EXAMPLE_ID}/versions"
@@ -269,3 +271,81 @@ def test_unknown_paths_and_methods_answer_in_the_envelope(
 def test_error_request_ids_are_unique(client: TestClient) -> None:
     ids = {client.get("/api/v1/models/model-nope").json()["RequestId"] for _ in range(5)}
     assert len(ids) == 5
+
+
+# --- what the bundled resnet model's twelve versions show ------------------------------
+
+RESNET = "model-resnet50imgcls"
+
+
+def resnet_versions(client: TestClient, schemas: Schemas, **query: Any) -> dict[str, Any]:
+    response = client.get(f"/api/v1/models/{RESNET}/versions", params=query)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert_valid(schemas, "pai/list_model_versions.response", body)
+    return body
+
+
+def names(body: dict[str, Any]) -> list[str]:
+    return [v["VersionName"] for v in body["Versions"]]
+
+
+def test_the_default_page_size_is_ten(client: TestClient, schemas: Schemas) -> None:
+    stored = stored_versions(RESNET)
+    assert len(stored) > 10, "the fixtures must hold more than a default page"
+    body = resnet_versions(client, schemas)
+    assert body["TotalCount"] == len(stored)
+    assert names(body) == [v["VersionName"] for v in sorted(stored, key=created)[:10]]
+
+
+@pytest.mark.parametrize("order", ["ASC", "DESC"])
+def test_equal_times_keep_fixture_order_both_ways(
+    client: TestClient, schemas: Schemas, order: str
+) -> None:
+    """docs/decisions.md: versions by GmtCreateTime; equal times keep fixture order."""
+    stored = stored_versions(RESNET)
+    expected = sorted(stored, key=created, reverse=order == "DESC")  # a stable sort
+    body = resnet_versions(client, schemas, Order=order, PageSize=100)
+    assert names(body) == [v["VersionName"] for v in expected]
+    listed = names(body)
+    assert listed.index("2.1.0") + 1 == listed.index("2.1.0_int8")
+
+
+def test_equal_times_keep_fixture_order_across_pages_and_filters(
+    client: TestClient, schemas: Schemas
+) -> None:
+    walked = [
+        names(resnet_versions(client, schemas, Order="DESC", PageSize=1, PageNumber=n))[0]
+        for n in range(1, 13)
+    ]
+    assert walked.index("2.1.0") + 1 == walked.index("2.1.0_int8")
+    body = resnet_versions(client, schemas, Order="DESC", SourceType="PAIFlow")
+    assert names(body) == ["2.1.0", "2.1.0_int8"]
+
+
+def test_a_version_stored_without_source_type_is_custom(
+    client: TestClient, schemas: Schemas
+) -> None:
+    """The docs: SourceType defaults to Custom."""
+    assert "SourceType" not in next(
+        v for v in stored_versions(RESNET) if v["VersionName"] == "2.1.1"
+    )
+    body = resnet_versions(client, schemas, VersionName="2.1.1")
+    assert body["Versions"][0]["SourceType"] == "Custom"
+    custom = names(resnet_versions(client, schemas, SourceType="Custom", PageSize=100))
+    assert "2.1.1" in custom
+    assert custom == [
+        v["VersionName"]
+        for v in sorted(stored_versions(RESNET), key=created)
+        if v.get("SourceType", "Custom") == "Custom"
+    ]
+
+
+def test_an_unparsable_request_names_the_host_the_client_called(schemas: Schemas) -> None:
+    """HostId is the Host the client sent, also when the request line cannot be parsed."""
+    with MockServer() as server:
+        request = b"GET /api/v1/models/two words HTTP/1.1\r\nHost: pai.example.test:8080\r\n\r\n"
+        head, body = split(exchange(server.port, request, 1))
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert_valid(schemas, "pai/error", body)
+    assert body["HostId"] == "pai.example.test:8080"
