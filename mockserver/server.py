@@ -210,11 +210,13 @@ class HttpTools(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         super().on_response_complete()
         held, running = self._held_400, self._running
+        if running is not None and running.response_complete:
+            running = self._running = None  # its request and body need not be kept
         if (
             held is not None
             and not self.pipeline
             and not self.transport.is_closing()
-            and (running is None or running.response_complete)
+            and running is None
         ):
             self._unset_keepalive_if_required()
             self.transport.write(held)
