@@ -30,14 +30,14 @@ class Served:
     """`python -m mockserver serve` in its own session (as a terminal runs it), its log
     read by a thread so the pipe never fills."""
 
-    def __init__(self, *args: str) -> None:
-        command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", *args]
+    def __init__(self, *args: str, command: list[str] | None = None) -> None:
+        command = command or [sys.executable, "-m", "mockserver", "serve", "--port", "0", *args]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             command,
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL if command[0] == sys.executable else subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
@@ -268,6 +268,23 @@ def test_ctrl_c_stops_cleanly(served: list[Served]) -> None:
     assert [line for line in log.splitlines() if "stopped" in line] == [
         "INFO:     mockserver stopped"
     ]
+
+
+def test_ctrl_c_on_make_serve_prints_no_interrupt(tmp_path: Path, served: list[Served]) -> None:
+    """make reports a recipe that ends by a signal or non-zero ("make: *** [...]
+    Interrupt"); the README's `make serve` runs the command as its only recipe line."""
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(f"serve:\n\t{sys.executable} -m mockserver serve --port 0\n")
+    server = Served(command=["make", "--no-print-directory", "-f", str(makefile), "serve"])
+    served.append(server)
+    server.signal_group(signal.SIGINT)
+    code, log = server.finish()
+    assert server.process.stdout is not None
+    log += server.process.stdout.read()
+    server.process.stdout.close()
+    assert "make: ***" not in log and "Traceback" not in log
+    assert log.count("mockserver stopped") == 1
+    assert code == -signal.SIGINT  # make itself, told to stop, stops (silently)
 
 
 def _children(pid: int) -> list[int]:
