@@ -165,10 +165,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--head-timeout",
         type=_seconds,
-        default=Settings.head_timeout,
         metavar="SECONDS",
         help="close a connection that has not sent a complete request head within this "
-        "time (default: %(default)g)",
+        "time (default: 15)",
     )
     serve.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="log level (default: %(default)s)"
@@ -290,7 +289,6 @@ def _serve(args: argparse.Namespace) -> int:
             seed=args.seed,
             generate=args.generate,
             workers=args.workers,
-            head_timeout=args.head_timeout,
             journal_size=args.journal_size,
             auth=args.auth,
             credentials=keys,
@@ -329,7 +327,7 @@ def _serve_on(args: argparse.Namespace, settings: Settings, listener: socket.soc
     import uvicorn
 
     from mockserver.app import create_app, load_data
-    from mockserver.server import Server, log_config, options
+    from mockserver.server import Server, log_config
 
     logging.config.dictConfig(log_config(settings.log_level))
     try:
@@ -349,7 +347,7 @@ def _serve_on(args: argparse.Namespace, settings: Settings, listener: socket.soc
         vendors = sorted({c.vendor for c in settings.credentials})
         log.info("auth %s; test credentials for: %s", settings.auth, ", ".join(vendors) or "-")
     if settings.workers > 1:
-        _serve_workers(settings, listener)
+        _serve_workers(settings, listener, args)
         log.info("mockserver stopped")
         return 0
     try:
@@ -361,7 +359,7 @@ def _serve_on(args: argparse.Namespace, settings: Settings, listener: socket.soc
     config = uvicorn.Config(
         app,
         log_config=log_config(settings.log_level),
-        **options(settings.log_level, settings.head_timeout),
+        **_options(args),
     )
     server = Server(config)
     server.run(sockets=[listener])
@@ -371,13 +369,21 @@ def _serve_on(args: argparse.Namespace, settings: Settings, listener: socket.soc
     return 0
 
 
-def _serve_workers(settings: Settings, listener: socket.socket) -> None:
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's options for `serve`, the head timeout only where one was given."""
+    from mockserver.server import options
+
+    given = {"head_timeout": args.head_timeout} if args.head_timeout is not None else {}
+    return options(args.log_level, **given)
+
+
+def _serve_workers(settings: Settings, listener: socket.socket, args: argparse.Namespace) -> None:
     """N uvicorn worker processes, each building the same data from the same settings;
     each exits when this process does, even if it is killed (see worker_app)."""
     import uvicorn
 
     from mockserver.app import SETTINGS_VARIABLE
-    from mockserver.server import log_config, options
+    from mockserver.server import log_config
 
     os.environ[SETTINGS_VARIABLE] = settings.to_json()
     # Bound by the caller, so the URL (port 0 included) is known before the workers start.
@@ -395,5 +401,5 @@ def _serve_workers(settings: Settings, listener: socket.socket) -> None:
         fd=listener.fileno(),
         workers=settings.workers,
         log_config=log_config(settings.log_level),
-        **options(settings.log_level, settings.head_timeout),
+        **_options(args),
     )

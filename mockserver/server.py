@@ -20,14 +20,12 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from mockserver.settings import Settings
-
 log = logging.getLogger("mockserver")
 
 # A connection gets this long to deliver a complete request head (from connecting, or
 # from the first byte of its next request): a client that sends nothing, or a head byte
 # by byte, cannot hold a connection forever (slowloris). `serve --head-timeout` sets it.
-HEAD_TIMEOUT = Settings.head_timeout
+HEAD_TIMEOUT = 15.0  # the `--head-timeout` help repeats it: keep both alike
 # How long SIGTERM or Ctrl+C waits for requests in flight (an `X-Mock-Delay-Ms` can last
 # a minute) before their connections are closed.
 GRACEFUL_SHUTDOWN = 3

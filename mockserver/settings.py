@@ -41,7 +41,6 @@ class Settings:
     faults: tuple[dict[str, Any], ...] = ()  # fault rules active from the start
     rate_limits: tuple[tuple[str, float], ...] = ()  # (vendor, requests per second)
     workers: int = 1  # uvicorn worker processes; control-plane writes are refused above 1
-    head_timeout: float = 15.0  # seconds a connection has to send a complete request head
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to worker processes."""
