@@ -287,16 +287,18 @@ def test_ctrl_c_on_make_serve_prints_no_interrupt(tmp_path: Path, served: list[S
     assert code == -signal.SIGINT  # make itself, told to stop, stops (silently)
 
 
-def _children(pid: int) -> list[int]:
-    """Process ids whose parent is `pid` (Linux /proc)."""
+def _workers(pid: int) -> list[int]:
+    """Worker processes of `serve` process `pid` (Linux /proc): its children that run
+    multiprocessing's spawn_main (not its resource tracker)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
+                command = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in command:
                 found.append(int(entry.name))
     return found
 
@@ -312,7 +314,7 @@ def _alive(pid: int) -> bool:
 
 def _wait_for_workers(parent: int, count: int) -> list[int]:
     deadline = time.monotonic() + WAIT
-    while len(workers := _children(parent)) < count and time.monotonic() < deadline:
+    while len(workers := _workers(parent)) < count and time.monotonic() < deadline:
         time.sleep(0.1)
     return workers
 
@@ -327,7 +329,8 @@ def test_ctrl_c_with_workers_stops_cleanly(served: list[Served]) -> None:
     assert code == 0, log
     assert "Traceback" not in log and "KeyboardInterrupt" not in log
     assert log.count("mockserver stopped") == 1
-    assert not [pid for pid in workers if _alive(pid)]
+    assert len(workers) == 2
+    assert not [pid for pid in workers if _alive(pid)]  # the parent waited for them
 
 
 # --- workers whose parent is killed ---------------------------------------------------
