@@ -1,14 +1,19 @@
 """The `mockserver` command: serve, check, routes.
 
-`main(argv) -> int` so tests call it directly. Exit codes: 0 fine, 1 `check` found
-problems, 2 bad usage or fixtures that stop the server from starting.
+`main(argv) -> int` so tests call it directly. Exit codes: 0 fine (Ctrl+C or SIGTERM on
+`serve` included), 1 `check` found problems, 2 bad usage, a port that cannot be bound,
+or fixtures that stop the server from starting; 130 for Ctrl+C on the other commands.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import math
 import os
+import re
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -26,10 +31,42 @@ log = logging.getLogger("mockserver")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+# Upper bounds for the numeric options: beyond them a value is a typo, or would exhaust
+# the machine (a generated record costs about 8 KB, a journal entry up to 2 KB).
+MAX_PORT = 65535
+MAX_SEED = 2**64 - 1
+MAX_GENERATE = 1_000_000
+MAX_WORKERS = 64
+MAX_JOURNAL = 1_000_000
+MAX_HEAD_TIMEOUT = 3600.0
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+
+
+def _integer(low: int, high: int) -> Any:
+    """An argparse type: a plain decimal integer from low to high, or argparse's error
+    (exit 2). int() alone takes '1_000' and other digits, and no range."""
+
+    def parse(text: str) -> int:
+        if not _INTEGER.fullmatch(text.strip()):
+            raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}")
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, not {value}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds up to MAX_HEAD_TIMEOUT."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text[:40]!r}") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_HEAD_TIMEOUT):
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_HEAD_TIMEOUT:g} seconds, not {text[:40]}"
+        )
     return value
 
 
@@ -64,7 +101,12 @@ def _parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="address to bind (default: %(default)s; 0.0.0.0 exposes it)",
     )
-    serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    serve.add_argument(
+        "--port",
+        type=_integer(0, MAX_PORT),
+        default=8000,
+        help="port, 0 for any free one (default: %(default)s)",
+    )
     serve.add_argument(
         "--fixtures",
         type=Path,
@@ -73,13 +115,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--seed",
-        type=int,
+        type=_integer(0, MAX_SEED),
         metavar="N",
         help="seed for generated data, request ids and fault probabilities, so runs repeat",
     )
     serve.add_argument(
         "--generate",
-        type=int,
+        type=_integer(0, MAX_GENERATE),
         default=0,
         metavar="N",
         help="add N synthetic records per generated collection on top of the fixtures "
@@ -87,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--workers",
-        type=_positive,
+        type=_integer(1, MAX_WORKERS),
         default=1,
         metavar="N",
         help="uvicorn worker processes (default: %(default)s); with more than one, "
@@ -95,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--journal-size",
-        type=_positive,
+        type=_integer(1, MAX_JOURNAL),
         default=1000,
         metavar="N",
         help="requests kept by GET /_mock/requests (default: %(default)s)",
@@ -133,6 +175,13 @@ def _parser() -> argparse.ArgumentParser:
         "(0.001 to 1,000,000), bursts of N; over it the vendor's 429 (repeatable), e.g. pai=5/s",
     )
     _control_plane_options(serve)
+    serve.add_argument(
+        "--head-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="close a connection that has not sent a complete request head within this "
+        "time (default: 15)",
+    )
     serve.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="log level (default: %(default)s)"
     )
@@ -222,7 +271,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {"serve": _serve, "check": _check, "routes": _routes, "openapi": _openapi}[
         args.command
     ]
-    return handler(args)
+    try:
+        return handler(args)
+    except KeyboardInterrupt:  # Ctrl+C before uvicorn took over the signal, or elsewhere
+        if args.command == "serve":
+            log.info("mockserver stopped")
+            return 0
+        return 130
+    except BrokenPipeError:  # `mockserver openapi | head`: the reader has had enough
+        _silence_stdout()
+        return 1 if args.command == "check" else 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is still
+    buffered for the closed pipe does not print a BrokenPipeError at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -275,13 +341,7 @@ def _describe(dataset: dict[str, dict[str, list[Any]]]) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import gc
-    import logging.config
-
-    import uvicorn
-
-    from mockserver.app import check_auth, create_app, load_data
-    from mockserver.server import Server, log_config, options
+    from mockserver.app import check_auth
 
     try:
         keys = credentials(args.credential) + _environment_credentials()
@@ -303,9 +363,40 @@ def _serve(args: argparse.Namespace) -> int:
             admin_token=_admin_token(args),
         )
         check_auth(settings)
+        # bound before the data loads: a busy port is reported at once, not after it
+        listener = _listen(settings.host, settings.port)
     except (OSError, ValueError) as exc:
         print(f"mockserver serve: error: {exc}", file=sys.stderr)
         return 2
+    with listener:
+        return _serve_on(args, settings, listener)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, or a one-line ValueError saying what to do instead."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ValueError(
+                f"{host}:{port} is already in use (is another mockserver running?); "
+                "choose another port with --port (--port 0 takes any free one)"
+            ) from None
+        reason = exc.strerror or str(exc)
+        raise ValueError(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+def _serve_on(args: argparse.Namespace, settings: Settings, listener: socket.socket) -> int:
+    """Load the data and serve it on `listener` until Ctrl+C or SIGTERM."""
+    import gc
+    import logging.config
+
+    import uvicorn
+
+    from mockserver.app import create_app, load_data
+    from mockserver.server import Server, log_config
+
     logging.config.dictConfig(log_config(settings.log_level))
     _warn_if_exposed(settings)
     try:
@@ -325,7 +416,9 @@ def _serve(args: argparse.Namespace) -> int:
         vendors = sorted({c.vendor for c in settings.credentials})
         log.info("auth %s; test credentials for: %s", settings.auth, ", ".join(vendors) or "-")
     if settings.workers > 1:
-        return _serve_workers(settings)
+        _serve_workers(settings, listener, args)
+        log.info("mockserver stopped")
+        return 0
     try:
         app = create_app(settings, dataset=dataset)
     except ValueError as exc:
@@ -334,30 +427,36 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()  # the loaded data lives as long as the process: keep it out of collections
     config = uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
         log_config=log_config(settings.log_level),
-        **options(settings.log_level),
+        **_options(args),
     )
     server = Server(config)
-    server.run()
-    return 0 if server.started else 2
+    server.run(sockets=[listener])
+    if not server.started:
+        return 2
+    log.info("mockserver stopped")
+    return 0
 
 
-def _serve_workers(settings: Settings) -> int:
-    """N uvicorn worker processes, each building the same data from the same settings."""
-    import os
-    import socket
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's options for `serve`, the head timeout only where one was given."""
+    from mockserver.server import options
 
+    given = {"head_timeout": args.head_timeout} if args.head_timeout is not None else {}
+    return options(args.log_level, **given)
+
+
+def _serve_workers(settings: Settings, listener: socket.socket, args: argparse.Namespace) -> None:
+    """N uvicorn worker processes, each building the same data from the same settings;
+    each exits when this process does, even if it is killed (see worker_app)."""
     import uvicorn
 
     from mockserver.app import SETTINGS_VARIABLE
     from mockserver.pages import welcome
-    from mockserver.server import log_config, options
+    from mockserver.server import log_config
 
     os.environ[SETTINGS_VARIABLE] = settings.to_json()
-    # Bound here, so the URL (port 0 included) is known before the workers start.
-    listener = socket.create_server((settings.host, settings.port))
+    # Bound by the caller, so the URL (port 0 included) is known before the workers start.
     host, port = listener.getsockname()[:2]
     log.info(
         "mockserver listening on http://%s:%d with %d worker processes (control-plane "
@@ -368,12 +467,10 @@ def _serve_workers(settings: Settings) -> int:
     )
     log.info("%s", welcome(f"http://{host}:{port}"))
     uvicorn.run(
-        "mockserver.app:app_from_environment",
+        "mockserver.server:worker_app",
         factory=True,
         fd=listener.fileno(),
         workers=settings.workers,
         log_config=log_config(settings.log_level),
-        **options(settings.log_level),
+        **_options(args),
     )
-    listener.close()
-    return 0

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import ctypes
 import logging
+import multiprocessing
+import os
 import re
+import signal
 import sys
+import threading
 import time
 import weakref
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 from urllib.parse import quote_from_bytes
@@ -32,6 +39,13 @@ HEAD_TOO_LARGE = (
     f"The request line and headers together are larger than the {MAX_HEAD} bytes the "
     "mock accepts; an API gateway refuses such requests too."
 )
+# A connection gets this long to deliver a complete request head (from connecting, or
+# from the first byte of its next request): a client that sends nothing, or a head byte
+# by byte, cannot hold a connection forever (slowloris). `serve --head-timeout` sets it.
+HEAD_TIMEOUT = 15.0  # the `--head-timeout` help repeats it: keep both alike
+# How long SIGTERM or Ctrl+C waits for requests in flight (an `X-Mock-Delay-Ms` can last
+# a minute) before their connections are closed.
+GRACEFUL_SHUTDOWN = 3
 
 
 def log_config(level: str) -> dict[str, Any]:
@@ -45,14 +59,16 @@ def log_config(level: str) -> dict[str, Any]:
     return config
 
 
-def options(level: str) -> dict[str, Any]:
+def options(level: str, head_timeout: float = HEAD_TIMEOUT) -> dict[str, Any]:
     """What every uvicorn the mock runs is given: `serve`, its workers and MockServer."""
     return {
         "log_level": level,
         "access_log": access_log(level),
         # Clients call the mock directly: no X-Forwarded-* rewriting (docs/decisions.md).
         "proxy_headers": False,
-        "http": HttpTools,
+        # a partial, not a subclass made here: worker processes get the config pickled
+        "http": partial(HttpTools, head_timeout=head_timeout),
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN,
         # No endpoint is a WebSocket: an Upgrade header is ignored, as by the vendors' REST
         # gateways, instead of uvicorn refusing the handshake with an empty text/plain 403.
         "ws": "none",
@@ -183,7 +199,18 @@ def _is_terminal(stream: Any) -> bool:
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server, saying where the mock listens once the socket is bound."""
+    """uvicorn's server, saying where the mock listens once the socket is bound, and
+    ending quietly on Ctrl+C or SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """uvicorn re-raises the signal that stopped it once it has shut down, which for
+        Ctrl+C is a KeyboardInterrupt traceback (and `make: *** Interrupt`). The server
+        has stopped as asked: `stopped_by` keeps the signals for whoever wants them."""
+        with super().capture_signals():
+            yield
+            self.stopped_by = tuple(self._captured_signals)
+            self._captured_signals.clear()
 
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
@@ -257,28 +284,94 @@ def host_line(data: bytes) -> bytes | None:
 
 
 class HttpTools(HttpToolsProtocol):
-    """uvicorn's httptools protocol, writing each response's head with its body, and
-    our access line (with the operation and time) instead of uvicorn's."""
+    """uvicorn's httptools protocol: each response's head written with its body; our
+    access line (with the operation and time) instead of uvicorn's; request heads bounded
+    in size and in time; pipelined requests answered before a malformed one; requests
+    cut short by shutdown ended without a traceback."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    _fed = b""  # the bytes last handed to the parser, for a rejected request's Host
+
+    def __init__(self, *args: Any, head_timeout: float = HEAD_TIMEOUT, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         shown = self.access_log and self.access_logger.isEnabledFor(logging.INFO)
         self.access = access_log_of(self.server_state, self.loop) if shown else None
         self.access_log = False  # uvicorn's per-request logging call: never
-
-    _fed = b""  # the bytes last handed to the parser, for a rejected request's Host
+        self.head_timeout = head_timeout
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._running: Any = None  # the cycle whose request the app is answering
+        self._held_400: bytes | None = None  # the 400 waiting for earlier answers
+        self._stopping = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.held = _HeadWithBody(transport)
         self.transport = self.held  # type: ignore[assignment]
         self.who = client_of(self.client)  # once per connection, not per line
+        self._arm_head_timer()
 
     def _answered(self, cycle: Any, started: float) -> None:
         assert self.access is not None
         ms = (time.perf_counter() - started) * 1000
         self.access.add(access_line(self.who, cycle.scope, self.held.status, ms))
         self.on_response_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)
+
+    def _arm_head_timer(self) -> None:
+        self._disarm_head_timer()
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        """No complete head in time: close, as nginx does (there is no request to answer).
+        While an earlier request is answered, reading is paused: its time does not count."""
+        self._head_timer = None
+        if self._running is not None and not self._running.response_complete:
+            self._arm_head_timer()
+        elif not self.transport.is_closing():
+            self.logger.debug("Closing a connection: no complete request head in time.")
+            self.transport.close()
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        self._running = cycle
+
+        async def run(scope: Any, receive: Any, send: Any) -> None:
+            """The app, except that a request cancelled when the graceful shutdown runs
+            out ends its connection quietly instead of logging a traceback."""
+            try:
+                await app(scope, receive, send)
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                cycle.disconnected = True
+                self.transport.close()
+
+        super()._start_asgi_task(cycle, run)
+
+    def shutdown(self) -> None:
+        self._stopping = True
+        super().shutdown()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        held, running = self._held_400, self._running
+        if running is not None and running.response_complete:
+            running = self._running = None  # its request and body need not be kept
+        if (
+            held is not None
+            and not self.pipeline
+            and not self.transport.is_closing()
+            and running is None
+        ):
+            self._unset_keepalive_if_required()
+            self.transport.write(held)
+            self.transport.close()
 
     def _unsupported_upgrade_warning(self) -> None:
         """uvicorn's warning tells the user to install a WebSocket library; with `ws` off on
@@ -292,6 +385,8 @@ class HttpTools(HttpToolsProtocol):
     _head_seen = 0
 
     def data_received(self, data: bytes) -> None:
+        if self._held_400 is not None:
+            return  # after a malformed request nothing more is read
         within = self._in_head  # a chunk that starts and ends inside a head is all head
         self._fed = data  # held only while the parser reads it, for a rejected request's Host
         try:
@@ -306,9 +401,12 @@ class HttpTools(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head, self._head_seen = True, 0
+        if self._head_timer is None:
+            self._arm_head_timer()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._disarm_head_timer()
         size = len(self.url) + sum([len(name) + len(value) + 4 for name, value in self.headers])
         if size > MAX_HEAD:
             self._refuse_head()
@@ -366,12 +464,27 @@ class HttpTools(HttpToolsProtocol):
         ):
             lines += [name, b": ", value, b"\r\n"]
         lines += [b"\r\n", response.body]
-        self.transport.write(b"".join(lines))
-        self.transport.close()
         if self.access is not None:
             raw_path, _, query = target.partition(b"?")
             scope = {"method": method, "raw_path": raw_path, "query_string": query}
             self.access.add(access_line(self.who, {**scope, "http_version": "1.1"}, status, None))
+        self._answer_400(b"".join(lines))
+
+    def _answer_400(self, answer: bytes) -> None:
+        """Send the 400 after the answers to the valid requests before it on the
+        connection (pipelined in the same packet), then close."""
+        self._disarm_head_timer()
+        broken = self.cycle if self.cycle is not None and self.cycle.more_body else None
+        if broken is not None and self.pipeline and self.pipeline[0][0] is broken:
+            self.pipeline.popleft()  # its body is what failed: it is answered by the 400
+        running = self._running
+        if self.pipeline or (
+            running is not None and running is not broken and not running.response_complete
+        ):
+            self._held_400 = answer
+            return
+        self.transport.write(answer)
+        self.transport.close()
 
 
 class HeadTooLarge(Exception):
@@ -385,3 +498,41 @@ def _mock_app(app: Any) -> Any:
             return app
         app = getattr(app, "app", None)
     return None
+
+
+def worker_app() -> Any:
+    """The app of one `serve --workers N` process, which exits when its parent does.
+
+    uvicorn's workers outlive a parent killed with SIGKILL and keep serving the port, so
+    the next start fails with "address already in use".
+    """
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.pid is not None:
+        exit_with_parent(parent.pid)
+    from mockserver.app import app_from_environment
+
+    return app_from_environment()
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+PARENT_POLL = 1.0  # seconds between the watchdog's looks at the parent
+
+
+def exit_with_parent(parent: int) -> None:
+    """SIGTERM this process (uvicorn then shuts it down gracefully) once `parent` is gone:
+    at once on Linux (the kernel's parent-death signal), within a second elsewhere."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    threading.Thread(
+        target=_watch_parent, args=(parent,), name="mockserver:parent-watch", daemon=True
+    ).start()
+
+
+def _watch_parent(parent: int) -> None:
+    """The portable part, which also covers a parent that died before prctl was called:
+    an orphan is adopted by another process, so its parent id changes."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    log.warning("the parent process %d is gone: stopping this worker", parent)
+    os.kill(os.getpid(), signal.SIGTERM)
