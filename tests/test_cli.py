@@ -185,7 +185,7 @@ def test_serve_logs_what_it_loaded_and_where_it_listens() -> None:
         assert health.json()["records"]["pai"]["models"] >= 5
     finally:
         rest = stop(process)
-    # uvicorn shuts down cleanly, then re-raises SIGTERM so the exit status tells why
+    # uvicorn shuts down cleanly, and serve says it stopped (exit 0: see tests/test_process.py)
     assert "Finished server process" in rest
     # where a person should look first, in the log they see at start
     assert f"open {url}/_mock/ for the endpoints and data, {url}/_mock/docs to try them" in rest
