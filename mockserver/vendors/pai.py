@@ -203,8 +203,10 @@ class Backend:
     # (ModelId, field) -> {value: versions}, made on first use from the data alone: an
     # entry per value the data holds, none for the values clients ask about
     index: dict[tuple[str, str], dict[str, list[Record]]] = field(default_factory=dict)
-    # newest first, equal times in fixture order: made on first use, dropped on a change
+    # the same lists newest first, equal times in fixture order (docs/decisions.md), which
+    # a reversed list would turn round: made on first use, then kept up to date
     newest_first: dict[str, list[Record]] = field(default_factory=dict)  # by ModelId
+    index_desc: dict[tuple[str, str], dict[str, list[Record]]] = field(default_factory=dict)
 
     def add(self, collection: str, record: Record) -> None:
         """One record more, as if it had been the last one of the fixtures."""
@@ -213,13 +215,18 @@ class Backend:
             self.versions[record["ModelId"]] = []
         else:
             model_id, version = record["ModelId"], _with_defaults(VERSIONS.public(record))
-            self.newest_first.pop(model_id, None)
             listing.insert_ordered(self.versions[model_id], version, _created, False)
+            if model_id in self.newest_first:
+                listing.insert_ordered(self.newest_first[model_id], version, _created, True)
             for (owner, name), by_value in self.index.items():
                 value = version.get(name)
                 if owner == model_id and isinstance(value, str):
                     found = by_value.setdefault(value, [])
                     listing.insert_ordered(found, version, _created, False)
+            for (owner, name), by_value in self.index_desc.items():
+                value = version.get(name)
+                if owner == model_id and isinstance(value, str) and value in by_value:
+                    listing.insert_ordered(by_value[value], version, _created, True)
         self.bodies = Bodies()
 
     def remove(self, collection: str, record: Record) -> None:
@@ -231,20 +238,24 @@ class Backend:
             del self.versions[model_id]
             self.newest_first.pop(model_id, None)
             self.raw.forget(self.models.pop(model_id))
-            for key in [k for k in self.index if k[0] == model_id]:
-                del self.index[key]
+            for index in (self.index, self.index_desc):
+                for key in [k for k in index if k[0] == model_id]:
+                    del index[key]
         else:
             model_id, probe = record["ModelId"], VERSIONS.public(record)
             versions = self.versions[model_id]
-            self.newest_first.pop(model_id, None)
             held = versions.pop(listing.locate(versions, probe, _created, False, _same_version))
-            for (owner, name), by_value in self.index.items():
-                value = held.get(name)
-                if owner == model_id and isinstance(value, str):
-                    found = by_value[value]
-                    del found[listing.locate(found, held, _created, False)]
-                    if not found:  # one entry per value the data holds, no more
-                        del by_value[value]
+            if model_id in self.newest_first:
+                newest = self.newest_first[model_id]
+                del newest[listing.locate(newest, held, _created, True)]
+            for descending, index in ((False, self.index), (True, self.index_desc)):
+                for (owner, name), by_value in index.items():
+                    value = held.get(name)
+                    if owner == model_id and isinstance(value, str) and value in by_value:
+                        found = by_value[value]
+                        del found[listing.locate(found, held, _created, descending)]
+                        if not found:  # one entry per value the data holds, no more
+                            del by_value[value]
             self.raw.forget(held)
         self.bodies = Bodies()
 
@@ -279,9 +290,11 @@ class Backend:
         )
         if exact:  # start from the index of the first exact filter, in stored order
             field_name, value = exact.pop(0)
-            found = self._indexed(model_id, field_name, value)
-            if descending:  # filtering keeps order: the same filter over the DESC list
-                found = [v for v in self._descending(model_id) if v.get(field_name) == value]
+            found = (
+                self._indexed_desc(model_id, field_name, value)
+                if descending
+                else self._indexed(model_id, field_name, value)
+            )
         if exact or q["Label"] is not None:
             found = listing.where(
                 found, *(_equals(f, v) for f, v in exact), _label_contains(q["Label"])
@@ -292,10 +305,18 @@ class Backend:
         """Newest first with equal times in fixture order (docs/decisions.md), which a
         reversed oldest-first list would turn round; made once per model."""
         if model_id not in self.newest_first:
-            self.newest_first[model_id] = listing.ordered(
-                self.versions[model_id], key=lambda v: _time(v["GmtCreateTime"]), descending=True
-            )
+            self.newest_first[model_id] = listing.ordered(self.versions[model_id], _created, True)
         return self.newest_first[model_id]
+
+    def _indexed_desc(self, model_id: str, field_name: str, value: str) -> list[Record]:
+        """`_indexed`, newest first: sorted once per value the data holds, then kept."""
+        by_value = self.index_desc.setdefault((model_id, field_name), {})
+        if value not in by_value:
+            found = self._indexed(model_id, field_name, value)
+            if not found:
+                return []  # nothing kept for a value the data does not hold
+            by_value[value] = listing.ordered(found, _created, True)
+        return by_value[value]
 
     def _indexed(self, model_id: str, field_name: str, value: str) -> list[Record]:
         by_value = self.index.get((model_id, field_name))
