@@ -181,9 +181,10 @@ UNPARSABLE = (
     "The request is not valid HTTP/1.1: percent-encode spaces and control characters in "
     "the URL, and check the request line and headers."
 )
-# Bytes of (method, path) -> match remembered, paths counted twice (the key and the path
-# parameters); then it starts over. A path that matched nothing is not kept: its answer
-# takes the full stack anyway, and unmatched paths are what a scan varies without end.
+# Bytes of (method, path as sent) -> routed path and match remembered, paths counted
+# three times (the key, the routed path and the path parameters); then it starts over.
+# A path that matched nothing is not kept: its answer takes the full stack anyway, and
+# unmatched paths are what a scan varies without end.
 MATCHES_BUDGET = 2**20
 
 
@@ -217,19 +218,25 @@ class MockApp(Starlette):
         """The operations' routes (each with its vendor and operation name) come first."""
         super().__init__(routes=[*(route for route, _ in operations), *routes], **options)
         self.operations = tuple(operations)
-        self._matched: Bounded[tuple[str, str, str], Matched] = Bounded(
-            MATCHES_BUDGET, lambda key, _: 2 * size_of(key)
+        # keyed by the path as sent; the routed path is kept with the match, so a request
+        # seen before is neither decoded nor matched again
+        self._matched: Bounded[tuple[str, str, str], tuple[str, Matched]] = Bounded(
+            MATCHES_BUDGET, lambda key, _: 3 * size_of(key)
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            _raw_routed(scope)
-            key = (scope["method"], scope["path"], scope.get("root_path", ""))
-            matched = self._matched.get(key)
-            if matched is None:
+            raw = scope.get("raw_path")
+            sent = raw.decode("latin-1") if raw else scope["path"]
+            key = (scope["method"], sent, scope.get("root_path", ""))
+            kept = self._matched.get(key)
+            if kept is None:
+                _raw_routed(scope)
                 matched = self._match(scope)
                 if matched is not None:
-                    self._matched.put(key, matched)
+                    self._matched.put(key, (scope["path"], matched))
+            else:
+                scope["path"], matched = kept
             if matched is not None:
                 route, described, params = matched
                 scope.update(
