@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote_from_bytes
 
+import httptools
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -384,13 +385,29 @@ class HttpTools(HttpToolsProtocol):
     _in_head = False
     _head_seen = 0
 
+    _refused = False  # a head refused as too large: nothing more is read or answered
+
     def data_received(self, data: bytes) -> None:
-        if self._held_400 is not None:
-            return  # after a malformed request nothing more is read
+        """uvicorn's, except that a head refused as too large (which stops the parser by
+        raising) is not refused a second time as unparsable, nor logged as such."""
+        if self._held_400 is not None or self._refused:
+            return  # after a malformed or refused request nothing more is read
         within = self._in_head  # a chunk that starts and ends inside a head is all head
         self._fed = data  # held only while the parser reads it, for a rejected request's Host
+        self._unset_keepalive_if_required()
         try:
-            super().data_received(data)
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            if not self._refused:
+                msg = "Invalid HTTP request received."
+                self.logger.warning(msg)
+                self.send_400_response(msg)
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
         finally:
             self._fed = b""
         if within and self._in_head and not self.transport.is_closing():
@@ -419,6 +436,7 @@ class HttpTools(HttpToolsProtocol):
 
     def _refuse_head(self) -> None:
         self._in_head = False
+        self._refused = True
         owner = _mock_app(self.app)
         if owner is None:
             self.transport.write(
@@ -435,7 +453,7 @@ class HttpTools(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         """A request the parser rejects gets the owning vendor's JSON 400, not uvicorn's
         plain-text page (what was read of the request line decides the vendor)."""
-        if self.transport.is_closing():
+        if self._refused or self._held_400 is not None or self.transport.is_closing():
             return  # already refused (its head was too large), which stopped the parser
         owner = _mock_app(self.app)
         if owner is None:

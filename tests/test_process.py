@@ -213,6 +213,24 @@ def test_pipelined_requests_are_answered_before_the_400(mock: MockServer, connec
     assert json.loads(body)["Code"] == "InvalidParameter"
 
 
+def test_a_head_too_large_after_a_pipelined_request_is_refused_once(
+    mock: MockServer, connect: Connect
+) -> None:
+    """The refusal waits for the earlier answer; the parser it stopped must not refuse
+    the same request again as unparsable (two journal entries, the wrong message)."""
+    sock = connect(mock.port)
+    sock.sendall(
+        b"GET " + PAI_MODEL.encode() + b" HTTP/1.1\r\nHost: localhost\r\n"
+        b"X-Mock-Delay-Ms: 300\r\n\r\n"
+        b"GET /api/v1/models/x HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n"
+    )
+    answers = responses(read_to_close(sock))
+    assert [status for status, _, _ in answers] == [200, 400]
+    assert "larger than the 65536 bytes" in json.loads(answers[1][2])["Message"]
+    journal = mock.requests()
+    assert [r["status"] for r in journal if r["path"] == "/api/v1/models/x"] == [400]
+
+
 def test_a_malformed_request_alone_is_still_answered_at_once(
     mock: MockServer, connect: Connect
 ) -> None:
