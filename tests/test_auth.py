@@ -182,6 +182,11 @@ def test_credentials_file(tmp_path: Path) -> None:
     path.write_text("credentials: [{vendor: pai}]\n")
     with pytest.raises(ValueError, match="needs vendor, key_id and secret"):
         load_credentials(path)
+    # a YAML error is a usage error that names the line, never the line (a secret)
+    path.write_text("credentials:\n  - {vendor: pai, key_id: AK, secret: 'TOPSECRET}\n")
+    with pytest.raises(ValueError, match="not valid YAML at line") as refused:
+        load_credentials(path)
+    assert "TOPSECRET" not in str(refused.value)
 
 
 def test_cli_refuses_bad_auth_options(capsys: pytest.CaptureFixture[str]) -> None:

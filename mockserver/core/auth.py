@@ -153,7 +153,12 @@ def load_credentials(path: Path) -> tuple[Credential, ...]:
                     "(one a line, '#' for comments)"
                 ) from None
         return tuple(found)
-    data: Any = yaml.safe_load(text) or {}
+    try:
+        data: Any = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:  # its text would quote the line, which may hold a secret
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"{path}: not valid YAML{where}") from None
     items = data.get("credentials", []) if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise ValueError(
