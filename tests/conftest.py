@@ -67,3 +67,21 @@ def error_code(vendor: str, body: dict[str, Any]) -> Any:
     """The machine-readable code of a vendor's error body."""
     field = {"pai": "Code", "huawei": "error_code", "dreadnode": "type", "dashscope": "code"}
     return body.get(field[vendor])
+
+
+# the code of each vendor's 400 (a bad parameter, a request the server refuses to read)
+BAD_REQUEST_CODE = {
+    "pai": "InvalidParameter",
+    "huawei": "common.01000001",
+    "dreadnode": "bad_request_error",
+    "dashscope": "InvalidParameter",
+}
+
+
+def assert_refused_with_400(schemas: Schemas, vendor: Any, head: bytes, body: Any) -> None:
+    """A request refused before the app read it: the vendor's JSON 400, connection closed."""
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"\r\ncontent-type: application/json" in head
+    assert b"\r\nconnection: close" in head
+    assert_valid(schemas, vendor.error_schema, body)
+    assert error_code(vendor.name, body) == BAD_REQUEST_CODE[vendor.name]

@@ -22,15 +22,7 @@ from mockserver.core.schemas import Schemas, ValidMemo
 from mockserver.server import MAX_HEAD, HttpTools
 from mockserver.vendors import VENDORS
 from mockserver.vendors.huawei import RESULTS_BUDGET
-from tests.conftest import assert_valid
-
-# vendor -> (its error code field, the code of its 400)
-BAD_REQUEST = {
-    "pai": ("Code", "InvalidParameter"),
-    "huawei": ("error_code", "common.01000001"),
-    "dreadnode": ("type", "bad_request_error"),
-    "dashscope": ("code", "InvalidParameter"),
-}
+from tests.conftest import assert_refused_with_400
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +55,7 @@ def test_a_head_over_the_limit_gets_the_vendors_400(
 ) -> None:
     path = f"{vendor.prefixes[0]}/anything"
     head, body = exchange(served.port, padded(path, MAX_HEAD))
-    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
-    assert b"\r\ncontent-type: application/json" in head
-    assert b"\r\nconnection: close" in head
-    assert_valid(schemas, vendor.error_schema, body)
-    field, code = BAD_REQUEST[vendor.name]
-    assert body[field] == code
+    assert_refused_with_400(schemas, vendor, head, body)
     assert str(MAX_HEAD) in json.dumps(body)
 
     journal = httpx.get(served.url_for("/_mock/requests")).json()["requests"]

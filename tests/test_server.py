@@ -15,7 +15,7 @@ from mockserver import MockServer
 from mockserver.core.schemas import Schemas
 from mockserver.server import _HeadWithBody
 from mockserver.vendors import VENDORS
-from tests.conftest import assert_valid
+from tests.conftest import BAD_REQUEST_CODE, assert_refused_with_400
 
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"
 
@@ -137,17 +137,8 @@ def test_expect_continue_then_the_answer(served: MockServer) -> None:
     assert b"HTTP/1.1 200 OK" in data
 
 
-# vendor -> (its error code field, the code of its 400)
-BAD_REQUEST = {
-    "pai": ("Code", "InvalidParameter"),
-    "huawei": ("error_code", "common.01000001"),
-    "dreadnode": ("type", "bad_request_error"),
-    "dashscope": ("code", "InvalidParameter"),
-}
-
-
 def test_every_vendor_has_a_bad_request_case() -> None:
-    assert set(BAD_REQUEST) == {vendor.name for vendor in VENDORS}
+    assert set(BAD_REQUEST_CODE) == {vendor.name for vendor in VENDORS}
 
 
 def split(data: bytes) -> tuple[bytes, Any]:
@@ -163,12 +154,7 @@ def test_a_request_the_parser_rejects_gets_the_vendors_json_400(
     path = f"{vendor.prefixes[0]}/two words"
     data = exchange(served.port, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode(), 1)
     head, body = split(data)
-    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
-    assert b"\r\ncontent-type: application/json" in head
-    assert b"\r\nconnection: close" in head
-    assert_valid(schemas, vendor.error_schema, body)
-    field, code = BAD_REQUEST[vendor.name]
-    assert body[field] == code
+    assert_refused_with_400(schemas, vendor, head, body)
     assert "percent-encode spaces" in data.decode()
 
     journal = httpx.get(served.url_for("/_mock/requests")).json()["requests"]
