@@ -200,13 +200,14 @@ class Backend:
     versions: dict[str, list[Record]]  # by ModelId, oldest first (the default order)
     raw: RawCache = field(default_factory=RawCache)
     bodies: Bodies = field(default_factory=Bodies)  # whole answers, by operation and request
-    # (ModelId, field) -> {value: versions}, made on first use from the data alone: an
-    # entry per value the data holds, none for the values clients ask about
-    index: dict[tuple[str, str], dict[str, list[Record]]] = field(default_factory=dict)
+    # ModelId -> field -> {value: versions}, made on first use from the data alone: an
+    # entry per value the data holds, none for the values clients ask about. By model
+    # first, so a write to one model touches that model's lists only.
+    index: dict[str, dict[str, dict[str, list[Record]]]] = field(default_factory=dict)
     # the same lists newest first, equal times in fixture order (docs/decisions.md), which
     # a reversed list would turn round: made on first use, then kept up to date
     newest_first: dict[str, list[Record]] = field(default_factory=dict)  # by ModelId
-    index_desc: dict[tuple[str, str], dict[str, list[Record]]] = field(default_factory=dict)
+    index_desc: dict[str, dict[str, dict[str, list[Record]]]] = field(default_factory=dict)
 
     def add(self, collection: str, record: Record) -> None:
         """One record more, as if it had been the last one of the fixtures."""
@@ -218,14 +219,14 @@ class Backend:
             listing.insert_ordered(self.versions[model_id], version, _created, False)
             if model_id in self.newest_first:
                 listing.insert_ordered(self.newest_first[model_id], version, _created, True)
-            for (owner, name), by_value in self.index.items():
+            for name, by_value in self.index.get(model_id, {}).items():
                 value = version.get(name)
-                if owner == model_id and isinstance(value, str):
+                if isinstance(value, str):
                     found = by_value.setdefault(value, [])
                     listing.insert_ordered(found, version, _created, False)
-            for (owner, name), by_value in self.index_desc.items():
+            for name, by_value in self.index_desc.get(model_id, {}).items():
                 value = version.get(name)
-                if owner == model_id and isinstance(value, str) and value in by_value:
+                if isinstance(value, str) and value in by_value:
                     listing.insert_ordered(by_value[value], version, _created, True)
         self.bodies = Bodies()
 
@@ -238,9 +239,8 @@ class Backend:
             del self.versions[model_id]
             self.newest_first.pop(model_id, None)
             self.raw.forget(self.models.pop(model_id))
-            for index in (self.index, self.index_desc):
-                for key in [k for k in index if k[0] == model_id]:
-                    del index[key]
+            self.index.pop(model_id, None)
+            self.index_desc.pop(model_id, None)
         else:
             model_id, probe = record["ModelId"], VERSIONS.public(record)
             versions = self.versions[model_id]
@@ -249,9 +249,9 @@ class Backend:
                 newest = self.newest_first[model_id]
                 del newest[listing.locate(newest, held, _created, True)]
             for descending, index in ((False, self.index), (True, self.index_desc)):
-                for (owner, name), by_value in index.items():
+                for name, by_value in index.get(model_id, {}).items():
                     value = held.get(name)
-                    if owner == model_id and isinstance(value, str) and value in by_value:
+                    if isinstance(value, str) and value in by_value:
                         found = by_value[value]
                         del found[listing.locate(found, held, _created, descending)]
                         if not found:  # one entry per value the data holds, no more
@@ -310,7 +310,7 @@ class Backend:
 
     def _indexed_desc(self, model_id: str, field_name: str, value: str) -> list[Record]:
         """`_indexed`, newest first: sorted once per value the data holds, then kept."""
-        by_value = self.index_desc.setdefault((model_id, field_name), {})
+        by_value = self.index_desc.setdefault(model_id, {}).setdefault(field_name, {})
         if value not in by_value:
             found = self._indexed(model_id, field_name, value)
             if not found:
@@ -319,9 +319,10 @@ class Backend:
         return by_value[value]
 
     def _indexed(self, model_id: str, field_name: str, value: str) -> list[Record]:
-        by_value = self.index.get((model_id, field_name))
+        by_field = self.index.setdefault(model_id, {})
+        by_value = by_field.get(field_name)
         if by_value is None:
-            by_value = self.index[(model_id, field_name)] = {}
+            by_value = by_field[field_name] = {}
             for version in self.versions[model_id]:
                 found = version.get(field_name)
                 if isinstance(found, str):
