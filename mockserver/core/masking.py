@@ -116,12 +116,6 @@ def mask_query(raw: bytes) -> str:
     return _masked_query(text)
 
 
-def mask_target(target: str) -> str:
-    """A request target (`path?query`) with the query's secrets masked."""
-    path, question, query = target.partition("?")
-    return path + question + _masked_query(query) if question else target
-
-
 def _masked_query(text: str) -> str:
     """Runs for every access line: a query without secrets is returned as it came."""
     parts = text.split("&")
