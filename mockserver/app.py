@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from mockserver import admin, openapi, pages
 from mockserver.core.auth import MODES, AuthConfig
 from mockserver.core.bounded import Bounded, size_of
+from mockserver.core.clock import Clock
 from mockserver.core.errors import ApiError
 from mockserver.core.faults import Fault, Faults, FaultSpecError
 from mockserver.core.fixtures import Dataset, load_dir
@@ -124,6 +125,7 @@ def create_app(
     app.store = store
     app.openapi = openapi.document(vendors, bundled())
     app.journal = journal
+    app.clock = Clock()
     # Workers share a seed for their data, not for their request ids.
     app.rng = random.Random(
         settings.seed if settings.workers == 1 else f"{settings.seed}:{os.getpid()}"
@@ -205,6 +207,7 @@ class MockApp(Starlette):
     store: Store
     openapi: dict[str, Any]
     journal: Journal
+    clock: Clock  # the mock's time: every timestamp it writes reads it
     rng: random.Random
     auth: AuthConfig
     faults: Faults
