@@ -38,7 +38,16 @@ MAX_PATH = 2048  # no request path the mock answers is longer
 MIN_RATE = 0.001  # requests a second: one in about 17 minutes
 MAX_RATE = 1_000_000
 RATE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")  # ASCII, finite
-RULE_FIELDS = ("vendor", "operation", "path", "status", "delay_ms", "times", "probability")
+RULE_FIELDS = (
+    "vendor",
+    "operation",
+    "path",
+    "status",
+    "delay_ms",
+    "times",
+    "probability",
+    "outcome",
+)
 
 
 class FaultSpecError(ValueError):
@@ -59,6 +68,7 @@ class Rule:
     delay_ms: int = 0
     times: int | None = None  # matching requests left before the rule retires; None: no end
     probability: float = 1.0
+    outcome: str | None = None  # the state the write it hits ends in (core/lifecycle.py)
 
     def matches(self, vendor: str, operation: str, path: str) -> bool:
         return (
@@ -77,6 +87,7 @@ class Fault:
     delay_ms: int = 0
     rule: int | None = None
     retry_after_ms: int | None = None
+    outcome: str | None = None  # the write goes through, then ends in this state
 
     def describe(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -182,6 +193,7 @@ class Faults:
     seed: int | None = None
     initial: tuple[Mapping[str, Any], ...] = ()
     rate_limits: Mapping[str, float] = field(default_factory=dict)  # vendor -> requests/s
+    outcomes: frozenset[str] = frozenset()  # states a rule's `outcome` may name
     rules: list[Rule] = field(default_factory=list)
     _buckets: OrderedDict[tuple[str, str], tuple[float, float]] = field(default_factory=OrderedDict)
     _next_id: int = 1
@@ -241,12 +253,28 @@ class Faults:
         if times is not None:
             times = _int("times", times, 1, MAX_TIMES)
         probability = _probability(spec.get("probability"))
-        if status is None and delay == 0:
-            raise FaultSpecError("a rule needs a status, a delay_ms, or both")
-        rule = Rule(self._next_id, vendor, operation, path, status, delay, times, probability)
+        outcome = self._outcome(spec.get("outcome"), status)
+        if status is None and delay == 0 and outcome is None:
+            raise FaultSpecError("a rule needs a status, a delay_ms, or both (or an outcome)")
+        rule = Rule(
+            self._next_id, vendor, operation, path, status, delay, times, probability, outcome
+        )
         self._next_id += 1
         self.rules.append(rule)
         return rule
+
+    def _outcome(self, value: Any, status: int | None) -> str | None:
+        """A state a resource's lifecycle can end in (FAILED): the write it hits succeeds,
+        then the resource ends there instead of its usual end."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or value not in self.outcomes:
+            given = shown(value) if isinstance(value, str) else _kind(value)
+            known = ", ".join(sorted(self.outcomes)) or "none"
+            raise FaultSpecError(f"outcome must be one of {known}, not {given}")
+        if status is not None:
+            raise FaultSpecError("a rule with an outcome lets the write succeed: give no status")
+        return value
 
     def clear(self) -> None:
         self.rules.clear()
@@ -264,7 +292,7 @@ class Faults:
                 if rule.times == 0:
                     self.rules.remove(rule)
             if rule.probability >= 1 or self.rng.random() < rule.probability:
-                return Fault("rule", rule.status, rule.delay_ms, rule.id)
+                return Fault("rule", rule.status, rule.delay_ms, rule.id, outcome=rule.outcome)
         return None
 
     # --- directives ----------------------------------------------------------------
