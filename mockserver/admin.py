@@ -293,7 +293,8 @@ routes = [
 
 # --- the clock and the lifecycle (core/clock.py, core/lifecycle.py) ----------------------
 
-CLOCK_FIELDS = ("reset", "set", "advance_s", "freeze")  # applied in this order
+# applied in this order, except that a freeze comes before set and advance_s
+CLOCK_FIELDS = ("reset", "set", "advance_s", "freeze")
 LATEST = 253_402_300_799.0  # 9999-12-31T23:59:59Z: the last instant a timestamp can show
 MOST_ADVANCE = 100 * 366 * 86_400  # a century at once, in seconds
 
@@ -372,13 +373,13 @@ def _clock_change(clock: Clock, spec: Any) -> None:
         raise ValueError("the clock cannot go past 9999-12-31T23:59:59Z")
     if spec.get("reset"):
         clock.reset()
+    if spec.get("freeze") is True:  # first, so that a set or an advance reads exactly
+        clock.freeze()
     if at is not None:
         clock.set(at)
     if advance:
         clock.advance(float(advance))
-    if spec.get("freeze") is True:
-        clock.freeze()
-    elif spec.get("freeze") is False:
+    if spec.get("freeze") is False:
         clock.unfreeze()
 
 
