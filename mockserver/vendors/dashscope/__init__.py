@@ -7,6 +7,6 @@ Where the docs are silent we follow docs/decisions.md (section "DashScope").
 
 from __future__ import annotations
 
-from mockserver.vendors.dashscope.backend import VENDOR
+from mockserver.vendors.dashscope.vendor import VENDOR
 
 __all__ = ["VENDOR"]

@@ -6,6 +6,6 @@ names were recovered from the docs site and the `dreadnode` SDK, see docs/decisi
 
 from __future__ import annotations
 
-from mockserver.vendors.dreadnode.backend import VENDOR
+from mockserver.vendors.dreadnode.vendor import VENDOR
 
 __all__ = ["VENDOR"]

@@ -1,85 +1,22 @@
-"""Dreadnode: List Model Versions.
+"""Dreadnode: data rules (collections, links, defaults) and the backend.
 
-Docs: https://docs.dreadnode.io/api/operations/list_model_versions/ (seed 003; its field
-names were recovered from the docs site and the `dreadnode` SDK, see docs/decisions.md).
+The store builds the backend once from the loaded records, then changes it one record
+at a time (`add`, `remove`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-
 from mockserver.core import listing
-from mockserver.core.auth import AuthConfig, bearer
-from mockserver.core.errors import ApiError, from_table
 from mockserver.core.fixtures import Collection, Link, Record
-from mockserver.core.jsonbytes import Bodies, JSONBytes, Raw
-from mockserver.core.params import Param, ParamError, parse_path
-from mockserver.core.vendor import Operation, Vendor, backend
+from mockserver.core.jsonbytes import Bodies, Raw
+from mockserver.vendors.dreadnode.errors import Error
 
-NAME = "dreadnode"
-
-# --- 1. errors -------------------------------------------------------------------------
-
-# status -> (type, detail); the details are the docs' own status descriptions
-STATUS_TYPES: dict[int, tuple[str, str]] = {
-    400: ("bad_request_error", "Invalid request"),
-    401: ("authentication_error", "Authentication failed"),
-    403: ("authorization_error", "Access forbidden"),
-    404: ("not_found_error", "Not found"),
-    409: ("already_exists_error", "Already exists"),
-    422: ("validation_error", "Validation error"),
-    426: ("upgrade_required_error", "Upgrade required"),
-    429: ("rate_limit_error", "Rate limited"),
-    500: ("app_error", "Internal server error"),
-    502: ("bad_gateway_error", "Bad gateway"),
-    504: ("gateway_timeout_error", "Gateway timeout"),
-}
-
-
-class Error(ApiError):
-    """The APIErrorPayload envelope {code, detail, type, errors}."""
-
-    def body(self, request: Request) -> dict[str, Any]:
-        return {
-            "code": self.status,
-            "detail": self.message,
-            "type": self.code,
-            "errors": self.extra.get("errors"),
-        }
-
-
-def error_for_status(request: Request, status: int) -> Error:
-    if status == 405:
-        status = 404  # 405 is not among the envelope's documented codes
-    return Error(*from_table(STATUS_TYPES, status))
-
-
-PYDANTIC_TYPES = {"length": "string_too_long", "pattern": "string_pattern_mismatch"}
-
-
-def param_error(request: Request, exc: ParamError) -> Error:
-    """422 with FastAPI's per-field items, pointing at the path parameter."""
-    param = exc.param
-    if exc.reason == "length":
-        msg = f"String should have at most {param.max_length} characters"
-    else:
-        msg = f"String should match pattern '^{param.pattern}$'"
-    item = {
-        "loc": [param.location, param.name],
-        "msg": msg,
-        "type": PYDANTIC_TYPES.get(exc.reason, "value_error"),
-    }
-    detail = f"Invalid {param.location} parameter '{param.name}': {msg}"
-    return Error(422, "validation_error", detail, errors=[item])
-
-
-# --- 2. data ---------------------------------------------------------------------------
+NAME = "dreadnode"  # what the store files this vendor's records and backend under
 
 SUMMARY_DEFAULTS: dict[str, Any] = {
     "aliases": None,
@@ -201,109 +138,3 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
         # newest created first; equal times keep fixture order
         items.sort(key=_created, reverse=True)
     return Backend({o["slug"] for o in records.get("orgs", [])}, models)
-
-
-def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[tuple[str, Record]]:
-    """n models of the first organisation, then n versions of `<org>/generated`."""
-    if not records.get("orgs"):
-        return
-    org = records["orgs"][0]["slug"]
-    for i in range(n):
-        yield "models", {"name": f"{org}/generated" if i == 0 else f"{org}/{pools.slug()}-{i}"}
-    for i, moment in enumerate(pools.series(datetime(2023, 1, 1, tzinfo=UTC), n)):
-        yield (
-            "versions",
-            {
-                "id": pools.uuid(),
-                "name": f"{org}/generated",
-                "version": f"{i // 1_000_000}.{i // 1000 % 1000}.{i % 1000}",
-                "created_at": moment.isoformat().replace("+00:00", "Z"),
-                "download_count": pools.number(0, 5000),
-                "framework": pools.pick(("safetensors", "pytorch", "onnx", "gguf")),
-                "is_public": pools.rng.random() < 0.3,
-                "origin": {"source": pools.pick(("upload", "training", "huggingface"))},
-                "summary": pools.pick(pools.sentences),
-                "tags": [pools.pick(pools.words) for _ in range(pools.number(0, 3))],
-            },
-        )
-
-
-# --- 3. handlers -----------------------------------------------------------------------
-
-PATH_PARAMS = (
-    Param(
-        "org",
-        min_length=1,
-        max_length=64,
-        pattern=r"[a-z0-9]([a-z0-9-]*[a-z0-9])?",
-        location="path",
-        description="Organization slug",
-        example="example",
-    ),
-    Param(
-        "name",
-        min_length=1,
-        max_length=128,
-        pattern=r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?",
-        location="path",
-        description="Model name",
-        example="example",
-    ),
-)
-
-
-async def list_model_versions(request: Request) -> Response:
-    path = parse_path(request.path_params, PATH_PARAMS)
-    body = backend(request, NAME).body(path["org"], path["name"])
-    return JSONBytes(body)
-
-
-# --- 3b. credentials (auth check / verify) --------------------------------------------
-
-
-async def authenticate(request: Request, config: AuthConfig, operation: str) -> None:
-    """`Authorization: Bearer <token>` (the docs) or `X-API-Key: <key>` (the SDK)."""
-    token = bearer(request.headers)
-    key = request.headers.get("x-api-key", "").strip()
-    given = [t for t in (token, key) if t]
-    accepted = config.secrets(NAME)
-    if not given or (config.mode == "verify" and not any(t in accepted for t in given)):
-        raise Error(401, "authentication_error", "Authentication failed")
-
-
-# --- 4. routes -------------------------------------------------------------------------
-
-VENDOR = Vendor(
-    name=NAME,
-    title="Dreadnode",
-    prefixes=("/api/v1/org",),
-    operations=(
-        Operation(
-            "GET",
-            "/api/v1/org/{org}/models/{name}/versions",
-            "list_model_versions",
-            list_model_versions,
-            summary="List all versions of a model.",
-            params=PATH_PARAMS,
-            response_schema="dreadnode/list_model_versions.response",
-        ),
-    ),
-    collections=COLLECTIONS,
-    build=build,
-    error=error_for_status,
-    param_error=param_error,
-    error_schema="dreadnode/error",
-    authenticate=authenticate,
-    statuses=tuple(STATUS_TYPES),
-    generate=generate,
-    security={
-        "dreadnode_bearer": {"type": "http", "scheme": "bearer", "description": "The docs' way."},
-        "dreadnode_api_key": {
-            "type": "apiKey",
-            "in": "header",
-            "name": "X-API-Key",
-            "description": "What the SDK sends.",
-        },
-    },
-    param_error_status=422,
-)

@@ -6,6 +6,6 @@ Where the docs are silent we follow docs/decisions.md (section "Huawei DataArts 
 
 from __future__ import annotations
 
-from mockserver.vendors.huawei.backend import VENDOR
+from mockserver.vendors.huawei.vendor import VENDOR
 
 __all__ = ["VENDOR"]

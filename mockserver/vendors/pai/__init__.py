@@ -7,6 +7,6 @@ Where the docs are silent we follow docs/decisions.md (section "Alibaba PAI").
 
 from __future__ import annotations
 
-from mockserver.vendors.pai.backend import VENDOR
+from mockserver.vendors.pai.vendor import VENDOR
 
 __all__ = ["VENDOR"]
