@@ -1,4 +1,4 @@
-"""What a vendor module hands the app: its operations, data and error rules."""
+"""What a vendor package hands the app: its operations, data and error rules."""
 
 from __future__ import annotations
 
