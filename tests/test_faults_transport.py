@@ -370,3 +370,26 @@ def test_reset_fault_rule_through_a_retrying_transport(live: MockServer) -> None
             assert client.get(live.url_for(LIST_URLS["dreadnode"])).status_code == 200
     finally:
         live.remove_fault(rule["id"])
+
+
+def test_broken_answers_get_their_access_lines_and_no_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A connection cut on purpose is logged as answered (`-` when nothing was), never as
+    uvicorn's "ASGI callable returned without completing response"."""
+    with MockServer(log_level="info") as served:
+        for fault in ("reset", "close", "truncate"):
+            raw_get(served, LIST_URLS["dashscope"], X_Mock_Fault=fault)
+        httpx.get(served.url_for(LIST_URLS["dashscope"]))
+        deadline, err = time.monotonic() + 10, ""
+        while err.count("dashscope.ListDeployments") < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+            err += capsys.readouterr().err
+    err += capsys.readouterr().err
+    statuses = [
+        line.split('HTTP/1.1" ')[1].split()[0]
+        for line in err.splitlines()
+        if "dashscope.ListDeployments" in line
+    ]
+    assert statuses == ["-", "200", "200", "200"]
+    assert "without completing" not in err and "Traceback" not in err
