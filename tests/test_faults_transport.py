@@ -393,3 +393,25 @@ def test_broken_answers_get_their_access_lines_and_no_error(
     ]
     assert statuses == ["-", "200", "200", "200"]
     assert "without completing" not in err and "Traceback" not in err
+
+
+def test_the_listing_shows_a_transport_rule_with_its_pace(own: TestClient) -> None:
+    rule = add(own, vendor="huawei", fault="slow", times=2)
+    listed = own.get("/_mock/faults").json()["faults"]
+    assert listed == [rule]
+    assert (rule["fault"], rule["bytes_per_s"], rule["times"]) == (
+        "slow",
+        transport.DEFAULT_RATE,
+        2,
+    )
+    assert "sequence" not in rule and "window" not in rule
+
+
+def test_reset_restarts_a_script_given_at_start() -> None:
+    script = {"vendor": "pai", "sequence": [503, 429]}
+    with MockServer(faults=[script]) as server, httpx.Client() as client:
+        assert client.get(server.url_for(LIST_URLS["pai"])).status_code == 503
+        assert server.faults()[0]["next_step"] == 2
+        server.reset()
+        assert server.faults()[0]["next_step"] == 1
+        assert client.get(server.url_for(LIST_URLS["pai"])).status_code == 503
