@@ -125,11 +125,11 @@ def test_a_window_without_an_end_is_an_outage_until_switched_off(own: TestClient
 
 
 def test_a_dashscope_outage_by_the_workspace_header(own: TestClient) -> None:
-    rule = add(own, vendor="dashscope", workspace="llm-down", status=500)
-    down = own.get(LIST_URLS["dashscope"], headers={"X-DashScope-WorkSpace": "llm-down"})
+    rule = add(own, vendor="dashscope", workspace="llm-v71tlv3d***", status=500)
+    down = own.get(LIST_URLS["dashscope"], headers={"X-DashScope-WorkSpace": "llm-v71tlv3d***"})
     assert down.status_code == 500
     assert own.get(LIST_URLS["dashscope"]).status_code == 200  # no workspace header
-    other = own.get(LIST_URLS["dashscope"], headers={"X-DashScope-WorkSpace": "llm-up"})
+    other = own.get(LIST_URLS["dashscope"], headers={"X-DashScope-WorkSpace": "llm-prodteam01"})
     assert other.status_code == 200
     assert own.delete(f"/_mock/faults/{rule['id']}").status_code == 204
 
