@@ -15,6 +15,10 @@ GET    /_mock/transitions                  timing mode, states, pending count, t
 POST   /_mock/transitions                  {"vendor", "id", "state"}: force a resource into a
                                            state (without "state": along its usual way now);
                                            {"timing": "manual"}: the timing mode until a reset
+GET    /_mock/faults                       the live fault rules (times left, next step, window)
+POST   /_mock/faults                       add a rule (core.faults: status, fault, sequence, ...)
+DELETE /_mock/faults                       retire every rule
+DELETE /_mock/faults/{id}                  retire one (an outage switched off)
 
 Bodies are JSON of at most 1 MiB (core.bodies); errors list at most 20 problems.
 """
@@ -25,7 +29,6 @@ import asyncio
 import math
 import time
 from collections.abc import AsyncIterator
-from dataclasses import asdict
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -268,13 +271,25 @@ async def add_fault(request: Request) -> JSONResponse:
         return _error(409, "TooManyFaults", str(exc))
     except FaultSpecError as exc:
         return _error(400, "InvalidFault", str(exc))
-    return JSONResponse(asdict(rule), status_code=201)
+    return JSONResponse(rule.describe(), status_code=201)
 
 
 async def clear_faults(request: Request) -> Response:
     if refusal := _single_process(request):
         return refusal
     request.app.faults.clear()
+    return Response(status_code=204)
+
+
+async def remove_fault(request: Request) -> Response:
+    if refusal := _single_process(request):
+        return refusal
+    text = request.path_params["id"]
+    rule_id = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+    if rule_id is None:
+        return _error(400, "InvalidParameter", f"a fault rule's id is a number, not {shown(text)}")
+    if not request.app.faults.remove(rule_id):
+        return _error(404, "NotFound", f"no fault rule {rule_id}; GET /_mock/faults lists them")
     return Response(status_code=204)
 
 
@@ -288,6 +303,7 @@ routes = [
     Route("/_mock/faults", faults, methods=["GET"], name="mock.faults"),
     Route("/_mock/faults", add_fault, methods=["POST"], name="mock.add_fault"),
     Route("/_mock/faults", clear_faults, methods=["DELETE"], name="mock.clear_faults"),
+    Route("/_mock/faults/{id}", remove_fault, methods=["DELETE"], name="mock.remove_fault"),
 ]
 
 

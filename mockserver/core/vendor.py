@@ -1,4 +1,4 @@
-"""What a vendor module hands the app: its operations, data and error rules."""
+"""What a vendor package hands the app: its operations, data and error rules."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ from mockserver.core.params import Param, ParamError
 from mockserver.core.writes import WriteError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def path_workspace(request: Request) -> str | None:
+    """The workspace a request is about: its `workspace_id` path parameter, if any."""
+    found = request.path_params.get("workspace_id")
+    return found if isinstance(found, str) else None
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,10 @@ class Vendor:
     lifecycles: tuple[Kind, ...] = ()
     # yields (collection, record) pairs: n synthetic records per collection it fills
     generate: Callable[[dict[str, list[Any]], int, Any], Iterator[tuple[str, Record]]] | None = None
+    # the workspace a request is about, for fault rules by workspace (outage of one)
+    workspace: Callable[[Request], str | None] = path_workspace
+    # whose HTML error page a `gateway_page` fault answers: core.transport.GATEWAYS
+    gateway: str = "generic"
 
     def owns(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)
