@@ -8,6 +8,14 @@ GET    /_mock/data                         every record, by vendor and collectio
                                            DUMP_MAX records held); ?vendor=&collection=
                                            &offset=&limit= pages one collection
 POST   /_mock/data/{vendor}/{collection}   add records (one object or a list), all or none
+GET    /_mock/state                        the records as a fixtures folder: ?format=tar.gz
+                                           (default), zip, or json ({version, records})
+PUT    /_mock/state                        replace every record (the JSON form), all or none
+POST   /_mock/state/save                   save the records to --state-dir now
+GET    /_mock/snapshots                    the named snapshots held
+POST   /_mock/snapshots/{name}             snapshot the records as `name`
+POST   /_mock/snapshots/{name}/restore     the records back to that snapshot
+DELETE /_mock/snapshots/{name}             forget it
 
 Bodies are JSON of at most 1 MiB (core.bodies); errors list at most 20 problems.
 """
@@ -33,6 +41,7 @@ from mockserver.core.faults import FaultSpecError, TooManyRules
 from mockserver.core.fixtures import FixtureError
 from mockserver.core.jsonbytes import Raw, dumps
 from mockserver.core.params import Param, ParamError, parse_query
+from mockserver.core.state import KINDS, MEDIA, SnapshotError, archive, from_document, save_dir
 
 PROBLEM_LIMIT = 500  # characters of one problem an answer shows
 
@@ -263,6 +272,145 @@ async def clear_faults(request: Request) -> Response:
     return Response(status_code=204)
 
 
+# --- the state as files, snapshots -------------------------------------------------------
+
+STATE_PARAMS = (
+    Param(
+        "format",
+        "enum",
+        default="tar.gz",
+        choices=KINDS,
+        description="tar.gz or zip: a fixtures folder; json: {version, records}.",
+    ),
+)
+
+
+async def get_state(request: Request) -> Response:
+    """The records now, as an archive of the fixtures folder or one JSON document.
+
+    Records are taken by reference on the loop; the archive is written in a thread
+    (YAML of many records takes a while), the JSON streamed a chunk at a time."""
+    try:
+        q = parse_query(request.scope["query_string"], STATE_PARAMS)
+    except ParamError as exc:
+        return _error(400, "InvalidParameter", exc.describe())
+    kind = q["format"]
+    dataset = request.app.store.dataset()
+    if kind == "json":
+        return StreamingResponse(_state_json(dataset), media_type=MEDIA[kind])
+    body = await run_in_threadpool(archive, dataset, kind)
+    return Response(
+        body,
+        media_type=MEDIA[kind],
+        headers={"content-disposition": f'attachment; filename="mockserver-state.{kind}"'},
+    )
+
+
+async def _state_json(dataset: dict[str, dict[str, list[Any]]]) -> AsyncIterator[bytes]:
+    from mockserver.core.fixtures import STATE_VERSION
+
+    yield b'{"version":' + dumps(STATE_VERSION) + b',"records":'
+    async for chunk in _dump(dataset):
+        yield chunk
+    yield b"}"
+
+
+def _refused(exc: FixtureError, message: str) -> JSONResponse:
+    problems = first([clip(str(p), PROBLEM_LIMIT) for p in exc.problems])
+    return _error(400, "InvalidState", message, problems=problems)
+
+
+async def put_state(request: Request) -> JSONResponse:
+    """Every record replaced by the body's, checked as fixtures are, all or nothing; the
+    new records are then what was loaded (what a reset returns to)."""
+    if refusal := _single_process(request):
+        return refusal
+    payload = await _json_body(request)
+    if isinstance(payload, JSONResponse):
+        return payload
+    app = request.app
+    vendors = {v.name: v.collections for v in app.vendors}
+    try:
+        dataset = await run_in_threadpool(from_document, payload, vendors, app.store.schemas)
+    except FixtureError as exc:
+        return _refused(exc, "the state was not replaced")
+    app.store.reload(dataset)
+    return JSONResponse({"status": "replaced", "records": app.store.counts()})
+
+
+async def save_state(request: Request) -> JSONResponse:
+    """The records saved to --state-dir now (as on a clean shutdown), atomically."""
+    if refusal := _single_process(request):
+        return refusal
+    app = request.app
+    folder = app.settings.state_dir
+    if folder is None:
+        return _error(
+            409,
+            "NoStateDir",
+            "the server was started without --state-dir: there is nowhere to save to "
+            "(GET /_mock/state exports the records instead)",
+        )
+    dataset = app.store.dataset()
+    async with app.saving:
+        try:
+            await run_in_threadpool(save_dir, dataset, folder)
+        except OSError as exc:
+            return _error(500, "SaveFailed", f"could not save to {folder}: {exc}")
+    return JSONResponse({"status": "saved", "path": str(folder), "records": app.store.counts()})
+
+
+def _snapshot_error(exc: SnapshotError) -> JSONResponse:
+    return _error(exc.status, exc.code, exc.message)
+
+
+async def snapshots(request: Request) -> JSONResponse:
+    held = request.app.snapshots
+    return JSONResponse({"snapshots": held.listing(), "bytes": held.bytes()})
+
+
+async def take_snapshot(request: Request) -> JSONResponse:
+    if refusal := _single_process(request):
+        return refusal
+    app = request.app
+    try:
+        snapshot, new = app.snapshots.take(request.path_params["name"], app.store, _now(app))
+    except SnapshotError as exc:
+        return _snapshot_error(exc)
+    return JSONResponse(
+        {**snapshot.describe(), "records": app.store.counts()}, status_code=201 if new else 200
+    )
+
+
+async def restore_snapshot(request: Request) -> JSONResponse:
+    if refusal := _single_process(request):
+        return refusal
+    app = request.app
+    try:
+        snapshot = app.snapshots.get(request.path_params["name"])
+    except SnapshotError as exc:
+        return _snapshot_error(exc)
+    app.store.restore(snapshot.mark)
+    return JSONResponse(
+        {"status": "restored", "name": snapshot.name, "records": app.store.counts()}
+    )
+
+
+async def delete_snapshot(request: Request) -> Response:
+    if refusal := _single_process(request):
+        return refusal
+    try:
+        request.app.snapshots.delete(request.path_params["name"])
+    except SnapshotError as exc:
+        return _snapshot_error(exc)
+    return Response(status_code=204)
+
+
+def _now(app: Any) -> str:
+    """The mock clock's time, as the snapshot's creation time."""
+    return str(app.clock.now().isoformat(timespec="seconds"))
+
+
 routes = [
     Route("/_mock/health", health, methods=["GET"], name="mock.health"),
     Route("/_mock/reset", reset, methods=["POST"], name="mock.reset"),
@@ -273,4 +421,18 @@ routes = [
     Route("/_mock/faults", faults, methods=["GET"], name="mock.faults"),
     Route("/_mock/faults", add_fault, methods=["POST"], name="mock.add_fault"),
     Route("/_mock/faults", clear_faults, methods=["DELETE"], name="mock.clear_faults"),
+    Route("/_mock/state", get_state, methods=["GET"], name="mock.state"),
+    Route("/_mock/state", put_state, methods=["PUT"], name="mock.put_state"),
+    Route("/_mock/state/save", save_state, methods=["POST"], name="mock.save_state"),
+    Route("/_mock/snapshots", snapshots, methods=["GET"], name="mock.snapshots"),
+    Route("/_mock/snapshots/{name}", take_snapshot, methods=["POST"], name="mock.snapshot"),
+    Route(
+        "/_mock/snapshots/{name}/restore",
+        restore_snapshot,
+        methods=["POST"],
+        name="mock.restore_snapshot",
+    ),
+    Route(
+        "/_mock/snapshots/{name}", delete_snapshot, methods=["DELETE"], name="mock.delete_snapshot"
+    ),
 ]

@@ -32,6 +32,7 @@ from mockserver.core.generate import generate, paused_gc
 from mockserver.core.journal import Journal, JournalMiddleware
 from mockserver.core.params import ParamError
 from mockserver.core.schemas import Schemas, bundled
+from mockserver.core.state import Snapshots, has_state, recover
 from mockserver.core.store import Store
 from mockserver.core.vendor import Endpoint, Operation, Vendor, vendor_for
 from mockserver.core.writes import WriteError
@@ -55,7 +56,13 @@ def load_data(
     vendors: Sequence[Vendor] = VENDORS,
     progress: Callable[[str], None] | None = None,
 ) -> Dataset:
-    """The fixtures plus `settings.generate` synthetic records per generated collection."""
+    """The fixtures plus `settings.generate` synthetic records per generated collection;
+    or, where `settings.state_dir` holds a saved state, that state (instead of both)."""
+    folder = settings.state_dir
+    if folder is not None:
+        recover(folder)
+        if has_state(folder):
+            return load_dir(folder, {v.name: v.collections for v in vendors}, bundled())
     dataset = load_fixtures(settings, vendors)
     generators = {v.name: v.generate for v in vendors if v.generate is not None}
     return generate(generators, dataset, settings.generate, settings.seed, progress)
@@ -127,6 +134,8 @@ def create_app(
     app.openapi = openapi.document(vendors, bundled())
     app.journal = journal
     app.clock = Clock()
+    app.snapshots = Snapshots()
+    app.saving = asyncio.Lock()  # one save to --state-dir at a time
     # Workers share a seed for their data, not for their request ids.
     app.rng = random.Random(
         settings.seed if settings.workers == 1 else f"{settings.seed}:{os.getpid()}"
@@ -209,6 +218,8 @@ class MockApp(Starlette):
     openapi: dict[str, Any]
     journal: Journal
     clock: Clock  # the mock's time: every timestamp it writes reads it
+    snapshots: Snapshots  # named marks of the store (POST /_mock/snapshots/{name})
+    saving: asyncio.Lock
     rng: random.Random
     auth: AuthConfig
     faults: Faults
