@@ -374,7 +374,7 @@ async def take_snapshot(request: Request) -> JSONResponse:
         return refusal
     app = request.app
     try:
-        snapshot, new = app.snapshots.take(request.path_params["name"], app.store, _now(app))
+        snapshot, new = app.snapshots.take(request.path_params["name"], app.store, app.clock)
     except SnapshotError as exc:
         return _snapshot_error(exc)
     return JSONResponse(
@@ -404,11 +404,6 @@ async def delete_snapshot(request: Request) -> Response:
     except SnapshotError as exc:
         return _snapshot_error(exc)
     return Response(status_code=204)
-
-
-def _now(app: Any) -> str:
-    """The mock clock's time, as the snapshot's creation time."""
-    return str(app.clock.now().isoformat(timespec="seconds"))
 
 
 routes = [

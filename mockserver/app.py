@@ -354,7 +354,10 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
                 raise _fault_error(vendor, request, fault)
         auth: AuthConfig = request.app.auth
         if auth.mode != "off" and vendor.authenticate is not None:
+            state = request.scope.setdefault("state", {})  # for the journal (assert_signed)
+            state["auth"] = "refused"
             await vendor.authenticate(request, auth, operation.name)
+            state["auth"] = "ok"
         if fault is None and vendor.name in request.app.faults.rate_limits:
             # after the auth check: a refused request does not spend its key's bucket
             limited = request.app.faults.from_rate_limit(vendor.name, _client(request))

@@ -5,14 +5,20 @@ Fixtures:
     mockserver          the handle for one test: state and journal reset before it
     mockserver_client   an httpx.Client calling the same app in process, no socket
 
-Marker:
+Markers:
     @pytest.mark.mockserver(fixtures="tests/data", seed=7)   a server of its own for
     this test, with these settings (any MockServer keyword)
+    @pytest.mark.mockserver_snapshot("golden")   start the test from the records of a
+    snapshot taken earlier (e.g. by a session fixture, `mockserver_session.snapshot`)
+    @pytest.mark.mockserver_strict   fail the test at teardown when the code under test
+    hit an unknown route, sent an invalid request, or left a fault rule unused
+    (`mockserver_strict(False)` turns the ini option off for one test)
 
 ini options (pytest.ini, or [tool.pytest.ini_options] in pyproject.toml), for the
 session's server, so that a whole suite runs on its own data without a server per test:
     mockserver_fixtures = tests/data    fixtures folder, relative to the ini file
     mockserver_seed = 7                 seed for request ids and fault probabilities
+    mockserver_strict = true            strict mode (see the marker) for every test
 """
 
 from __future__ import annotations
@@ -27,9 +33,12 @@ import httpx
 import pytest
 from a2wsgi import ASGIMiddleware
 
+from mockserver.assertions import strict_failure
 from mockserver.testing import MockServer
 
 MARKER = "mockserver"
+SNAPSHOT_MARKER = "mockserver_snapshot"
+STRICT_MARKER = "mockserver_strict"
 SESSION = pytest.StashKey[dict[str, Any]]()  # the session server's MockServer keywords
 
 
@@ -40,6 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(default: the bundled fixtures)",
     )
     parser.addini("mockserver_seed", "seed of the session's mock server (default: none)")
+    parser.addini(
+        "mockserver_strict",
+        "fail a test whose code hit an unknown route, sent an invalid request or left a "
+        "fault rule unused (default: false)",
+        type="bool",
+        default=False,
+    )
 
 
 def session_settings(config: pytest.Config) -> dict[str, Any]:
@@ -72,6 +88,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "faults=(), rate_limits={}): give this test a mock server of its own, started with "
         "these MockServer settings",
     )
+    config.addinivalue_line(
+        "markers",
+        "mockserver_snapshot(name): start this test from the records of that snapshot",
+    )
+    config.addinivalue_line(
+        "markers",
+        "mockserver_strict(on=True): fail this test at teardown when the code under test hit "
+        "an unknown route, sent an invalid request or left a fault rule unused",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -88,11 +113,35 @@ def mockserver(request: pytest.FixtureRequest) -> Iterator[MockServer]:
     marker = request.node.get_closest_marker(MARKER)
     if marker is not None and (marker.args or marker.kwargs):
         with MockServer(*marker.args, **marker.kwargs) as own:
-            yield own
+            yield from _prepared(request, own)
         return
     shared: MockServer = request.getfixturevalue("mockserver_session")
     shared.reset()
-    yield shared
+    yield from _prepared(request, shared)
+
+
+def _prepared(request: pytest.FixtureRequest, server: MockServer) -> Iterator[MockServer]:
+    """`server` from the marked snapshot, if any; checked in strict mode at teardown."""
+    snapshot = request.node.get_closest_marker(SNAPSHOT_MARKER)
+    if snapshot is not None:
+        if len(snapshot.args) != 1 or not isinstance(snapshot.args[0], str):
+            raise pytest.UsageError("mockserver_snapshot takes one snapshot name")
+        server.restore(snapshot.args[0])
+    known = [rule["id"] for rule in server.faults()]  # rules given at start
+    yield server
+    if strict(request):
+        calls = server._calls()
+        problems = server.strict_problems(known)
+        if problems:
+            pytest.fail(strict_failure(problems, calls), pytrace=False)
+
+
+def strict(request: pytest.FixtureRequest) -> bool:
+    """Strict mode for this test: its marker, else the ini option."""
+    marker = request.node.get_closest_marker(STRICT_MARKER)
+    if marker is not None:
+        return bool(marker.args[0]) if marker.args else True
+    return bool(request.config.getini("mockserver_strict"))
 
 
 @pytest.fixture

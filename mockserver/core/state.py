@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from mockserver._version import __version__
+from mockserver.core.clock import Clock
 from mockserver.core.errors import shown
 from mockserver.core.fixtures import (
     STATE_FILE,
@@ -260,7 +261,7 @@ class Snapshots:
         self.held: dict[str, Snapshot] = {}
         self._sizes: dict[int, int] = {}
 
-    def take(self, name: str, store: Store, when: str) -> tuple[Snapshot, bool]:
+    def take(self, name: str, store: Store, clock: Clock) -> tuple[Snapshot, bool]:
         """Snapshot the store as `name` (replacing one of that name); True if it is new."""
         check_name(name)
         mark = store.mark()
@@ -282,7 +283,7 @@ class Snapshots:
                 f"{others:,}: more than the {SNAPSHOT_BYTES:,} the mock keeps; delete "
                 "snapshots first, or save the state with --state-dir",
             )
-        snapshot = Snapshot(name, mark, when, size)
+        snapshot = Snapshot(name, mark, clock.now().isoformat(timespec="seconds"), size)
         self.held[name] = snapshot
         if len(self._sizes) > 4 * MAX_SNAPSHOTS * 10_000:
             self._sizes.clear()  # a memo, not a record: measured again when needed
