@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -14,7 +15,7 @@ from starlette.testclient import TestClient
 from mockserver import Settings, create_app
 from mockserver.app import load_data
 from mockserver.core import state
-from mockserver.core.fixtures import Dataset
+from mockserver.core.fixtures import Dataset, FixtureError
 from mockserver.core.store import Change
 from tests.test_store import COLLECTIONS, add_all, answers, held, split, ties
 
@@ -194,3 +195,35 @@ DEPLOYMENT = {
     "creator": "1",
     "modifier": "1",
 }
+
+
+def test_mockserver_snapshot_restore_and_state(tmp_path: Path) -> None:
+    from mockserver import MockServer
+
+    folder = tmp_path / "sandbox"
+    with MockServer(state_dir=folder) as server:
+        loaded = server.state()
+        assert loaded["version"] == 1 and loaded["records"] == server.data()
+        taken = server.snapshot("golden")
+        assert taken["name"] == "golden" and taken["changes"] == 0
+        server.add("dashscope", "deployments", DEPLOYMENT)
+        changed = server.state()
+        assert changed != loaded
+        server.restore("golden")
+        assert server.state() == loaded
+        assert [s["name"] for s in server.snapshots()] == ["golden"]
+        server.delete_snapshot("golden")
+        with pytest.raises(state.SnapshotError, match="no snapshot 'golden'"):
+            server.restore("golden")
+        server.load_state(changed)
+        assert server.state() == changed
+        server.reset()  # the loaded state is now `changed`
+        assert server.state() == changed
+        with pytest.raises(FixtureError, match="unknown vendor 'aws'"):
+            server.load_state({"version": 1, "records": {"aws": {}}})
+        assert server.save_state(tmp_path / "copy") == tmp_path / "copy"
+    assert state.has_state(folder)  # saved on stop
+    with MockServer(state_dir=folder) as again:
+        assert again.state() == changed
+    with MockServer(fixtures=tmp_path / "copy") as copied:
+        assert copied.state() == changed
