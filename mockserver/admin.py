@@ -352,11 +352,10 @@ async def save_state(request: Request) -> JSONResponse:
             "(GET /_mock/state exports the records instead)",
         )
     dataset = app.store.dataset()
-    async with app.saving:
-        try:
-            await run_in_threadpool(save_dir, dataset, folder)
-        except OSError as exc:
-            return _error(500, "SaveFailed", f"could not save to {folder}: {exc}")
+    try:
+        await run_in_threadpool(save_dir, dataset, folder)
+    except OSError as exc:
+        return _error(500, "SaveFailed", f"could not save to {folder}: {exc}")
     return JSONResponse({"status": "saved", "path": str(folder), "records": app.store.counts()})
 
 

@@ -135,7 +135,6 @@ def create_app(
     app.journal = journal
     app.clock = Clock()
     app.snapshots = Snapshots()
-    app.saving = asyncio.Lock()  # one save to --state-dir at a time
     # Workers share a seed for their data, not for their request ids.
     app.rng = random.Random(
         settings.seed if settings.workers == 1 else f"{settings.seed}:{os.getpid()}"
@@ -219,7 +218,6 @@ class MockApp(Starlette):
     journal: Journal
     clock: Clock  # the mock's time: every timestamp it writes reads it
     snapshots: Snapshots  # named marks of the store (POST /_mock/snapshots/{name})
-    saving: asyncio.Lock
     rng: random.Random
     auth: AuthConfig
     faults: Faults

@@ -282,3 +282,29 @@ def test_state_survives_a_sigterm_restart(
     second.process.send_signal(signal.SIGINT)  # Ctrl+C saves too
     code, log = second.finish()
     assert code == 0 and "state saved to" in log and "state from" in log, log
+
+
+def test_a_failed_save_answers_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mockserver.admin
+
+    def full_disk(*args: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mockserver.admin, "save_dir", full_disk)
+    with TestClient(create_app(Settings(state_dir=tmp_path / "s"))) as client:
+        response = client.post("/_mock/state/save")
+    assert response.status_code == 500
+    assert response.json()["code"] == "SaveFailed"
+    assert "No space left on device" in response.json()["message"]
+
+
+def test_recovery_leaves_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    folder = tmp_path / "sandbox"
+    state.save_dir({"pai": {"models": [], "versions": []}}, folder)
+    folder.rename(tmp_path / "sandbox.previous")
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    state.recover(folder)
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert state.has_state(tmp_path / "sandbox.previous")
+    assert main(["serve", "--port", "0", "--state-dir", str(folder)]) == 2

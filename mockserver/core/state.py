@@ -19,6 +19,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -163,12 +164,13 @@ def recover(folder: Path) -> None:
     place. Temporary folders of a save that did not finish are removed."""
     previous = _previous(folder)
     if previous.is_dir():
-        if folder.exists() and has_state(folder):
+        if has_state(folder):
             shutil.rmtree(previous, ignore_errors=True)  # the swap was done
-        else:
+        elif not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
             if folder.exists():
-                shutil.rmtree(folder)
+                folder.rmdir()
             previous.rename(folder)
+        # else: a folder the mock did not write; left for the start's check to name
     for leftover in folder.parent.glob(f".{folder.name}.saving-*"):
         shutil.rmtree(leftover, ignore_errors=True)
 
@@ -176,7 +178,14 @@ def recover(folder: Path) -> None:
 def save_dir(dataset: Dataset, folder: Path) -> None:
     """Write `dataset` as the fixtures folder `folder`, replacing what it held, so that
     at every moment a complete state is on disk (this one or the one before)."""
-    folder = folder.absolute()
+    with _SAVING:  # one save at a time (POST /_mock/state/save and the one at shutdown)
+        _save_dir(dataset, folder.absolute())
+
+
+_SAVING = threading.Lock()
+
+
+def _save_dir(dataset: Dataset, folder: Path) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     recover(folder)
     temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.saving-", dir=folder.parent))
