@@ -230,6 +230,7 @@ MAX_SNAPSHOTS = 100
 SNAPSHOT_BYTES = 256 * 2**20  # the records the snapshots hold, as JSON, estimated
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ENTRY_BYTES = 16  # a pointer to a logged change, and its share of the tuple
+SIZES_KEPT = 200_000  # changes whose size is remembered (about 100 bytes each)
 
 
 class SnapshotError(Exception):
@@ -294,7 +295,7 @@ class Snapshots:
             )
         snapshot = Snapshot(name, mark, clock.now().isoformat(timespec="seconds"), size)
         self.held[name] = snapshot
-        if len(self._sizes) > 4 * MAX_SNAPSHOTS * 10_000:
+        if len(self._sizes) > SIZES_KEPT:
             self._sizes.clear()  # a memo, not a record: measured again when needed
         return snapshot, replaced is None
 
