@@ -14,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mockserver import MockServer
+from mockserver.app import create_app
 from mockserver.assertions import MockAssertionError
 from mockserver.core.journal import BODY_KEPT
 from mockserver.core.vendor import Operation
 from mockserver.core.writes import read_json
-from mockserver.testing import create_app
 from mockserver.vendors import VENDORS
 
 PAI_MODEL = "/api/v1/models/model-rbvg5wzljz%2A%2A%2A%2Aks92"
@@ -64,7 +64,14 @@ def get(server: MockServer, path: str, **headers: str) -> httpx.Response:
 def test_calls_are_parsed_in_vendor_terms(mock: MockServer) -> None:
     get(mock, f"{PAI_MODEL}/versions?PageSize=5&Order=DESC")
     get(mock, "/api/v1/deployments?page_size=500")
-    body = {"model_name": "qwen-plus", "capacity": 2, "api_key": "sk-secret", "tags": ["a"]}
+    body = {
+        "model_name": "qwen-plus",
+        "capacity": 2,
+        "api_key": "sk-secret",
+        "tags": ["a"],
+        "Labels": [{"Key": "team", "Value": "x"}],
+        "Auth": {"AccessKeySecret": "s", "password": "p", "AccessKeyId": "LTAI-id"},
+    }
     httpx.post(mock.url_for("/api/v1/deployments/d%2F1/echo"), json=body)
     versions, deployments, echoed = mock.calls()
     assert versions.name == "pai.ListModelVersions"
@@ -74,7 +81,12 @@ def test_calls_are_parsed_in_vendor_terms(mock: MockServer) -> None:
     assert (deployments.status, deployments.error) == (400, "InvalidParameter")
     assert echoed.name == "dashscope.EchoWrite" and echoed.status == 201
     assert echoed.path_params == {"name": "d/1"}
-    assert echoed.body == {**body, "api_key": "****"}  # secrets masked, as in queries
+    assert echoed.body == {  # secrets masked; key ids and label keys kept
+        **body,
+        "api_key": "****",
+        "Auth": {"AccessKeySecret": "****", "password": "****", "AccessKeyId": "LTAI-id"},
+    }
+    assert mock.calls(where={"body.Labels.0.Key": "team"}) == [echoed]
     assert mock.calls("pai.ListModelVersions", where={"ModelId": MODEL_ID}) == [versions]
     assert mock.calls(vendor="dashscope") == [deployments, echoed]
     assert mock.calls(where={"body.capacity": 2, "body.tags.0": "a"}) == [echoed]

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.core.masking import MASK, mask_header, secret_query_key
+from mockserver.core.masking import MASK, mask_header, secret_body_key, secret_query_key
 
 AUTH_HEADERS = (
     "authorization",
@@ -174,9 +174,9 @@ def kept_body(body: Any) -> tuple[bytes | None, int]:
 
 def _masked(value: Any) -> Any:
     """`value` with the values of secret-looking keys (`password`, `AccessKeySecret`,
-    `api_key`, ...) masked, as in queries. Bodies nest at most 32 levels (core.bodies)."""
+    `api_key`, ...) masked. Bodies nest at most 32 levels (core.bodies)."""
     if isinstance(value, dict):
-        return {k: MASK if secret_query_key(str(k)) else _masked(v) for k, v in value.items()}
+        return {k: MASK if secret_body_key(str(k)) else _masked(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_masked(v) for v in value]
     return value
