@@ -308,3 +308,11 @@ def test_recovery_leaves_a_folder_it_did_not_write(tmp_path: Path) -> None:
     assert (folder / "notes.txt").read_text() == "mine"
     assert state.has_state(tmp_path / "sandbox.previous")
     assert main(["serve", "--port", "0", "--state-dir", str(folder)]) == 2
+
+
+def test_serve_refuses_a_state_dir_with_workers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["serve", "--port", "0", "--workers", "2", "--state-dir", str(tmp_path / "s")]
+    assert main(args) == 2
+    assert "--state-dir needs --workers 1" in capsys.readouterr().err
