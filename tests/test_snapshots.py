@@ -81,14 +81,17 @@ def test_a_delete_undone_by_a_restore_goes_back_to_its_place(full: Dataset) -> N
             leaf = collections[-1].name
             records = store.listing(vendor, leaf)
             store.apply(vendor, [Change(leaf, old=records[1])])  # a change before the snapshot
+        add_all(client, ties(held(client)))  # records sorting equal to held ones
         snap(client, "mid")
-        before = held(client)
+        before, answered = held(client), answers(client, full)
         for vendor, collections in COLLECTIONS.items():
             leaf = collections[-1].name
             records = store.listing(vendor, leaf)
-            store.apply(vendor, [Change(leaf, old=records[len(records) // 2])])
+            for index in (len(records) // 2, -3, 2):  # ties among them
+                store.apply(vendor, [Change(leaf, old=store.listing(vendor, leaf)[index])])
         restore(client, "mid")
         assert held(client) == before
+        assert answers(client, full) == answered
 
 
 def test_a_snapshot_survives_a_replaced_state(full: Dataset) -> None:
