@@ -205,10 +205,16 @@ def _parser() -> argparse.ArgumentParser:
         help="print the OpenAPI 3.1 document",
         description="Print the OpenAPI 3.1 document of every emulated endpoint (JSON).",
     )
-    commands.add_parser(
+    routes = commands.add_parser(
         "routes",
         help="print the route table",
         description="Print method, path, vendor and operation of every route.",
+    )
+    routes.add_argument(
+        "--sources",
+        action="store_true",
+        help="under each route, where its parameters and response come from "
+        "(doc page, SDK or docs/decisions.md entry)",
     )
     return parser
 
@@ -315,11 +321,41 @@ def _routes(args: argparse.Namespace) -> int:
     rows = [("METHOD", "PATH", "VENDOR", "OPERATION")]
     rows += [(op.method, op.path, v.name, op.name) for v in VENDORS for op in v.operations]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    sources = _route_sources() if args.sources else {}
     for row in rows:
         print(
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[3]
         )
+        for line in sources.get((row[2], row[3]), ()):
+            print(f"    {line}")
     return 0
+
+
+def _route_sources() -> dict[tuple[str, str], list[str]]:
+    """(vendor, operation) -> one line per parameter and response schema: its source."""
+    from mockserver.core.provenance import read
+    from mockserver.core.schemas import bundled
+    from mockserver.vendors import VENDORS
+
+    documents = bundled().documents
+    found: dict[tuple[str, str], list[str]] = {}
+    for vendor in VENDORS:
+        for op in vendor.operations:
+            lines = []
+            for param in op.params:
+                origin = param.origin()
+                cited = origin.cite() if origin else "NO SOURCE"
+                lines.append(f"{param.location} {param.name}: {cited}")
+            for label, schema in (
+                ("request body", op.request_schema),
+                ("response", op.response_schema),
+            ):
+                if schema:
+                    root = read(documents.get(schema, {}))
+                    cited = root.cite() if root else "NO SOURCE"
+                    lines.append(f"{label} {schema}.json: {cited}")
+            found[(vendor.name, op.name)] = lines
+    return found
 
 
 def _openapi(args: argparse.Namespace) -> int:

@@ -100,3 +100,34 @@ def test_every_schema_names_its_page(name: str) -> None:
     root = bundled().documents[name]["x-source"]
     assert root["kind"] in ("doc", "sdk", "decision")
     assert root["url"].startswith("https://")
+
+
+def test_the_openapi_document_shows_the_sources() -> None:
+    from mockserver.openapi import document
+
+    spec = document(VENDORS, bundled())
+    op = spec["paths"]["/v1/workspaces/{workspace_id}/models"]["get"]
+    limit = next(p for p in op["parameters"] if p["name"] == "limit")
+    assert limit["x-source"] == {
+        "url": "https://support.huaweicloud.com/intl/en-us/api-fabric/ListModels.html",
+        "operation": "ListModels",
+        "kind": "doc",
+        "field": "limit",
+    }
+    deployment = spec["components"]["schemas"]["dashscope.deployment"]
+    assert deployment["x-source"]["operation"] == "Create a model deployment"
+    assert deployment["properties"]["plan"]["x-source"]["kind"] == "sdk"
+
+
+def test_routes_sources_prints_each_parameter_source(capsys: pytest.CaptureFixture[str]) -> None:
+    from mockserver.cli import main
+
+    assert main(["routes", "--sources"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        '    header X-DashScope-WorkSpace: sdk Deployments.list "X-DashScope-WorkSpace" '
+        "https://pypi.org/project/dashscope/2.0.2/" in out.splitlines()
+    )
+    assert "NO SOURCE" not in out
+    assert main(["routes"]) == 0
+    assert "https://" not in capsys.readouterr().out
