@@ -25,12 +25,14 @@ from mockserver import admin, openapi, pages
 from mockserver.core.auth import MODES, AuthConfig
 from mockserver.core.bounded import Bounded, size_of
 from mockserver.core.clock import Clock
-from mockserver.core.errors import ApiError
+from mockserver.core.diagnosis import auth_diagnosis, param_diagnosis, route_diagnosis
+from mockserver.core.errors import ApiError, Diagnosis, clip
 from mockserver.core.faults import Fault, Faults, FaultSpecError
 from mockserver.core.fixtures import Dataset, load_dir
 from mockserver.core.generate import generate, paused_gc
 from mockserver.core.journal import Journal, JournalMiddleware
 from mockserver.core.params import ParamError
+from mockserver.core.provenance import Source, read, source_at
 from mockserver.core.schemas import Schemas, bundled
 from mockserver.core.store import Store
 from mockserver.core.vendor import Endpoint, Operation, Vendor, vendor_for
@@ -287,6 +289,8 @@ class MockApp(Starlette):
         if vendor is not None:
             error = vendor.error(request, 400)
             error.message = message  # the vendor's 400 code, with what went wrong
+            shown = clip(target.decode("latin-1"))
+            error.diagnosis = Diagnosis("http.unparsable", "request", shown, message, ALL_VENDORS)
         else:
             code = "BadRequest" if status == 400 else "RequestHeaderFieldsTooLarge"
             error = ApiError(status, code, message)
@@ -343,7 +347,13 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
                 raise _fault_error(vendor, request, fault)
         auth: AuthConfig = request.app.auth
         if auth.mode != "off" and vendor.authenticate is not None:
-            await vendor.authenticate(request, auth, operation.name)
+            try:
+                await vendor.authenticate(request, auth, operation.name)
+            except ApiError as exc:
+                if exc.diagnosis is None:
+                    headers = request.scope["headers"]
+                    exc.diagnosis = auth_diagnosis(headers, exc.message, AUTH_SOURCE)
+                raise
         if fault is None and vendor.name in request.app.faults.rate_limits:
             # after the auth check: a refused request does not spend its key's bucket
             limited = request.app.faults.from_rate_limit(vendor.name, _client(request))
@@ -366,6 +376,7 @@ def _fault_for(vendor: Vendor, operation: Operation, request: Request) -> Fault 
     except FaultSpecError as exc:
         error = vendor.error(request, 400)
         error.message = f"The mock cannot apply this directive: {exc}."
+        error.diagnosis = Diagnosis("fault.directive", "header X-Mock-*", None, str(exc), FAULTS)
         raise error from None
     if fault is None:
         fault = faults.from_rules(vendor.name, operation.name, request.url.path)
@@ -376,6 +387,7 @@ def _fault_error(vendor: Vendor, request: Request, fault: Fault) -> ApiError:
     """The vendor's error for an injected status; a 429 carries the vendor's retry hints."""
     assert fault.status is not None
     error = vendor.error(request, fault.status)
+    error.injected = True  # no rule of the mock refused it: no diagnosis
     if fault.status == 429:
         wait_ms = fault.retry_after_ms or 1000
         error.headers["Retry-After"] = str(math.ceil(wait_ms / 1000))
@@ -423,8 +435,48 @@ def _owned(vendor: Vendor | None, request: Request, neutral: ApiError) -> ApiErr
     return vendor.error(request, neutral.status) if vendor is not None else neutral
 
 
+AUTH_SOURCE = Source(kind="decision", decision="Auth emulation (`--auth`)").cite()
+FAULTS = Source(kind="decision", decision="Faults and rate limits").cite()
+ALL_VENDORS = Source(kind="decision", decision="All vendors").cite()
+
+
+def _operation_of(request: Request) -> tuple[Vendor, Operation] | None:
+    """The vendor operation the request reached (its route's name is vendor.operation)."""
+    name = getattr(request.scope.get("route"), "name", "") or ""
+    vendor_name, _, op_name = name.partition(".")
+    for vendor in request.app.vendors:
+        if vendor.name == vendor_name:
+            for op in vendor.operations:
+                if op.name == op_name:
+                    return vendor, op
+    return None
+
+
+def _cite(request: Request, schema: str, path: str | None = None) -> str:
+    """The source of `schema` (or of the property at JSON `path` in it), for a diagnosis."""
+    source = source_at(request.app.store.schemas.documents, schema, path) if schema else None
+    return source.cite() if source else ""
+
+
+def _fallback(request: Request, exc: ApiError) -> Diagnosis:
+    """A refusal no handler diagnosed (a record not found, a vendor's own check): the
+    operation, the last path parameter and the vendor's message."""
+    reached = _operation_of(request)
+    params = request.path_params
+    # the path parameter the message names (an unknown org, not its model), else the last
+    named = [n for n in params if str(params[n]) in exc.message]
+    name = (named or list(params) or [""])[0 if named else -1]
+    rule = "not_found" if exc.status == 404 else f"refused.{exc.status}"
+    field = f"path {name}" if name else ""
+    value = clip(str(params[name])) if name else None
+    source = _cite(request, reached[1].response_schema) if reached else ""
+    return Diagnosis(rule, field, value, clip(exc.message, 200), source)
+
+
 async def _render(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    if exc.diagnosis is None and not exc.injected and 400 <= exc.status < 500:
+        exc.diagnosis = _fallback(request, exc)
     return exc.render(request)
 
 
@@ -433,7 +485,9 @@ async def _param_error(request: Request, exc: Exception) -> Response:
     vendor = _vendor(request)
     if vendor is None:  # a control-plane parameter
         return ApiError(400, "InvalidParameter", exc.describe()).render(request)
-    return vendor.param_error(request, exc).render(request)
+    error = vendor.param_error(request, exc)
+    error.diagnosis = param_diagnosis(exc)
+    return error.render(request)
 
 
 async def _write_error(request: Request, exc: Exception) -> Response:
@@ -446,6 +500,10 @@ async def _write_error(request: Request, exc: Exception) -> Response:
         error = ApiError(exc.status, "InvalidBody", exc.message)
     if exc.reason == "too_large":
         error.headers["connection"] = "close"  # rather than read the rest of the body
+    reached = _operation_of(request)
+    source = _cite(request, reached[1].request_schema, exc.field) if reached else ""
+    field = f"body {exc.field}" if exc.field else "body"
+    error.diagnosis = Diagnosis(f"body.{exc.reason}", field, None, clip(exc.message, 200), source)
     return error.render(request)
 
 
@@ -458,7 +516,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:
         headers = dict(exc.headers or {})
         neutral = ApiError(exc.status_code, "HTTPError", str(exc.detail), headers=headers)
-    return _owned(_vendor(request), request, neutral).render(request)
+    vendor = _vendor(request)
+    error = _owned(vendor, request, neutral)
+    if not request.url.path.startswith("/_mock"):
+        # under no prefix, the route of any vendor it most likely meant (/API/v1/models/x)
+        error.diagnosis = _route_diagnosis(request, (vendor,) if vendor else request.app.vendors)
+    return error.render(request)
+
+
+def _route_diagnosis(request: Request, vendors: Sequence[Vendor]) -> Diagnosis:
+    """Which documented route the request most likely meant, and that route's source."""
+    documents = request.app.store.schemas.documents
+    cites = {}
+    for vendor in vendors:
+        for op in vendor.operations:
+            source = read(documents.get(op.response_schema, {}))
+            cites[(op.method, op.path)] = source.cite() if source else ""
+    return route_diagnosis(request.method, request.url.path, list(cites), cites)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

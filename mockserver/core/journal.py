@@ -1,7 +1,8 @@
 """The request journal: what clients asked and what the mock answered, oldest first.
 
 A pure ASGI middleware (no body buffering) that records each vendor request once its
-response has started. Control-plane requests (/_mock/...) are not recorded. Secrets in
+response has started. Control-plane requests (/_mock/...) are not recorded. A refusal
+by the mock's own rules keeps its diagnosis (core.errors.Diagnosis). Secrets in
 the auth headers are masked; the parts a test wants to assert on (scheme, key id,
 signed headers) stay readable.
 """
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockserver.core.errors import Diagnosis
 from mockserver.core.masking import MASK, mask_header, secret_query_key
 
 AUTH_HEADERS = (
@@ -87,6 +89,9 @@ class Journal:
         path, query = scope["path"], scope.get("query_string", b"")
         headers = tuple(h for h in scope.get("headers", ()) if h[0] in SHOWN_HEADERS)
         cost = ENTRY_OVERHEAD + len(path) + len(query) + sum(len(n) + len(v) for n, v in headers)
+        diagnosis = state.get("diagnosis")
+        if diagnosis is not None:
+            cost += diagnosis.size()
         entries = self.entries
         entries.append(
             (
@@ -100,6 +105,7 @@ class Journal:
                 described or self.describe(scope),
                 state.get("request_id"),
                 state.get("fault"),
+                diagnosis,
                 cost,
             )
         )
@@ -126,6 +132,7 @@ def _entry(
     described: tuple[str | None, str | None],
     request_id: str | None,
     fault: dict[str, Any] | None,
+    diagnosis: Diagnosis | None,
 ) -> dict[str, Any]:
     return {
         "time": datetime.fromtimestamp(when, UTC)
@@ -140,6 +147,7 @@ def _entry(
         "operation": described[1],
         "request_id": request_id,
         "fault": fault,
+        "diagnosis": diagnosis.as_json() if diagnosis is not None else None,
         "duration_ms": round(duration * 1000, 3),
     }
 
