@@ -460,17 +460,33 @@ def _cite(request: Request, schema: str, path: str | None = None) -> str:
 
 def _fallback(request: Request, exc: ApiError) -> Diagnosis:
     """A refusal no handler diagnosed (a record not found, a vendor's own check): the
-    operation, the last path parameter and the vendor's message."""
+    parameter whose value the vendor's message names (else the last path parameter),
+    with that parameter's source, else the operation's."""
     reached = _operation_of(request)
-    params = request.path_params
-    # the path parameter the message names (an unknown org, not its model), else the last
-    named = [n for n in params if str(params[n]) in exc.message]
-    name = (named or list(params) or [""])[0 if named else -1]
     rule = "not_found" if exc.status == 404 else f"refused.{exc.status}"
-    field = f"path {name}" if name else ""
-    value = clip(str(params[name])) if name else None
-    source = _cite(request, reached[1].response_schema) if reached else ""
-    return Diagnosis(rule, field, value, clip(exc.message, 200), source)
+    hint = clip(exc.message, 200)
+    if reached is None:
+        return Diagnosis(rule, "", None, hint)
+    sent = {
+        "path": request.path_params,
+        "header": request.headers,
+        "query": request.query_params,
+    }
+    given = [
+        (param, str(sent[param.location].get(param.name) or ""))
+        for param in reached[1].params
+        if param.location in sent
+    ]
+    given = [(param, value) for param, value in given if value]
+    named = [(param, value) for param, value in given if value in exc.message]
+    paths = [(param, value) for param, value in given if param.location == "path"]
+    chosen = named[0] if named else (paths[-1] if paths else None)
+    if chosen is None:
+        return Diagnosis(rule, "", None, hint, _cite(request, reached[1].response_schema))
+    param, value = chosen
+    origin = param.origin()
+    source = origin.cite() if origin else _cite(request, reached[1].response_schema)
+    return Diagnosis(rule, f"{param.location} {param.name}", clip(value), hint, source)
 
 
 async def _render(request: Request, exc: Exception) -> Response:

@@ -9,6 +9,9 @@ Marker:
     @pytest.mark.mockserver(fixtures="tests/data", seed=7)   a server of its own for
     this test, with these settings (any MockServer keyword)
 
+A failed test that used the mock gets a "mockserver diagnoses" section in its report:
+each request the mock refused by its own rules, with the rule, field, value and source.
+
 ini options (pytest.ini, or [tool.pytest.ini_options] in pyproject.toml), for the
 session's server, so that a whole suite runs on its own data without a server per test:
     mockserver_fixtures = tests/data    fixtures folder, relative to the ini file
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +75,39 @@ def pytest_configure(config: pytest.Config) -> None:
         "faults=(), rate_limits={}): give this test a mock server of its own, started with "
         "these MockServer settings",
     )
+
+
+DIAGNOSES_SHOWN = 20  # the last refusals a failed test's report lists
+
+
+def diagnoses(server: MockServer) -> list[str]:
+    """One line per refused request in the journal: what was asked, the answer, why."""
+    lines = []
+    for entry in server.requests():
+        found = entry.get("diagnosis")
+        if found:
+            query = "&".join(f"{k}={v}" for k, v in entry["query"].items())
+            asked = entry["path"] + (f"?{query}" if query else "")
+            why = "; ".join(f"{k}={v}" for k, v in found.items())
+            lines.append(f"{entry['method']} {asked} -> {entry['status']}: {why}")
+    return lines[-DIAGNOSES_SHOWN:]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """Add the mock's diagnoses to the report of a failed test that used it."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    server = funcargs.get("mockserver") or funcargs.get("mockserver_session")
+    if isinstance(server, MockServer):
+        lines = diagnoses(server)
+        if lines:
+            report.sections.append(("mockserver diagnoses", "\n".join(lines)))
 
 
 @pytest.fixture(scope="session")

@@ -63,9 +63,18 @@ def _fits_because(reason: str, path: str, segments: list[str], template: list[st
         return path.endswith("/") and _fits(_split(path.rstrip("/")), template)
     if reason == "wrong casing":
         return _fits(segments, template, fold=True)
-    if reason == "missing segment":
-        return any(_fits(segments, template[:i] + template[i + 1 :]) for i in _inner(template))
-    return any(_fits(segments[:i] + segments[i + 1 :], template) for i in _inner(segments))
+    if reason == "missing segment":  # left out, or left empty (`/models//versions`)
+        given = [s for i, s in enumerate(segments) if s or i == 0]
+        shorter = (template[:i] + template[i + 1 :] for i in _inner(template))
+        return any(_literal(t) and _fits(given, t) for t in shorter)
+    return _literal(template) and any(
+        _fits(segments[:i] + segments[i + 1 :], template) for i in _inner(segments)
+    )
+
+
+def _literal(template: Sequence[str]) -> bool:
+    """Whether a template has a fixed segment: one matched by parameters alone says nothing."""
+    return any(part and not part.startswith("{") for part in template)
 
 
 def _inner(parts: Sequence[str]) -> range:
