@@ -152,7 +152,7 @@ def _html_page(name: str, raw: str) -> Page:
     for at, rows in parser.tables:
         before = parser.lines[:at]
         title = before[-1] if before else ""
-        tables.append(Table(title, _status(before), rows[0], rows[1:]))
+        tables.append(Table(title, _status(before), [c.lower() for c in rows[0]], rows[1:]))
     tables += _list_tables(parser.lines)
     return Page(name, "\n".join(parser.lines), tables)
 
