@@ -305,7 +305,8 @@ def _list_tables(lines: Sequence[str]) -> Iterator[Table]:
                 continue
             yield current
         current = None
-        title = line
+        if _scope(line, 200) or not title:
+            title = line  # the heading a list is under, not the sentence after it
     if current is not None and current.rows:
         yield current
 
@@ -342,7 +343,7 @@ def fields(page: Page) -> tuple[list[Field], set[str], set[int]]:
         if header[0] == "status code":
             statuses |= {int(row[0]) for row in table.rows if row[0].isdigit()}
             continue
-        scope = _scope(table)
+        scope = _scope(table.title, table.status)
         if scope is None:
             continue
         types = header.index("type") if "type" in header else None
@@ -366,8 +367,9 @@ def _name_and_type(row: Sequence[str], types: int | None) -> tuple[str, str]:
     return (name if NAME.match(name) else ""), kind
 
 
-def _scope(table: Table) -> str | None:
-    title = table.title.lower()
+def _scope(heading: str, status: int) -> str | None:
+    """Which part of the operation a table titled `heading` documents (None: not one)."""
+    title = heading.lower()
     if "path param" in title:
         return "path"
     if "query param" in title or title == "request parameters":
@@ -375,11 +377,11 @@ def _scope(table: Table) -> str | None:
     if "header" in title:
         return "header"
     if any(w in title for w in ("response body", "response element", "response param")):
-        return "error" if table.status >= 400 else "response"
+        return "error" if status >= 400 else "response"
     named = re.match(r"^table \d+\s+(\w+)$", title)
     if named:
-        return f"response:{table.title.split()[-1]}"
-    if table.status >= 400 and title.startswith("response"):
+        return f"response:{heading.split()[-1]}"
+    if status >= 400 and title.startswith("response"):
         return "error"
     return None
 
