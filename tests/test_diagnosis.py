@@ -320,3 +320,10 @@ def test_a_failed_test_prints_the_diagnoses(pytester: pytest.Pytester) -> None:
         ]
     )
     assert result.stdout.str().count("mockserver diagnoses") == 1
+
+
+def test_a_huge_unknown_path_costs_what_a_short_one_does() -> None:
+    """Bounded work: a path of 30,000 segments is matched against each route's length
+    first, and only its first characters are compared for similarity."""
+    found = nearest("GET", "/a" * 30_000, ROUTES)
+    assert found is not None and found[0] == "unknown path"

@@ -14,6 +14,7 @@ from mockserver.core.errors import Diagnosis, clip
 from mockserver.core.masking import MASK, SECRET_HEADERS, mask_header, secret_query_key
 from mockserver.core.params import ParamError
 
+SIMILAR_LIMIT = 256  # characters of a path compared with the routes for the nearest one
 Route = tuple[str, str]  # (method, path template), e.g. ("GET", "/api/v1/models/{ModelId}")
 
 
@@ -46,8 +47,9 @@ def nearest(method: str, path: str, routes: Sequence[Route]) -> tuple[str, Route
         if found:
             same_method = [r for r in found if r[0] == method]
             return reason, (same_method or found)[0]
+    shown = path[:SIMILAR_LIMIT]  # the ratio costs the product of the lengths
     score = [
-        (difflib.SequenceMatcher(None, path, r[1]).ratio() + (r[0] == method), r) for r in routes
+        (difflib.SequenceMatcher(None, shown, r[1]).ratio() + (r[0] == method), r) for r in routes
     ]
     return "unknown path", max(score, key=lambda pair: pair[0])[1]
 
@@ -65,8 +67,12 @@ def _fits_because(reason: str, path: str, segments: list[str], template: list[st
         return _fits(segments, template, fold=True)
     if reason == "missing segment":  # left out, or left empty (`/models//versions`)
         given = [s for i, s in enumerate(segments) if s or i == 0]
+        if len(given) != len(template) - 1:
+            return False
         shorter = (template[:i] + template[i + 1 :] for i in _inner(template))
         return any(_literal(t) and _fits(given, t) for t in shorter)
+    if len(segments) != len(template) + 1:  # the only length one extra segment can fit
+        return False
     return _literal(template) and any(
         _fits(segments[:i] + segments[i + 1 :], template) for i in _inner(segments)
     )
