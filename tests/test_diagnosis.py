@@ -232,7 +232,7 @@ def test_the_journal_keeps_the_diagnosis_and_an_injected_fault_has_none() -> Non
         assert injected.status_code == 404
         assert "x-mock-diagnosis" not in injected.headers
         test_client.get("/api/v1/deployments")
-        entries = test_client.get("/_mock/requests").json()
+        entries = test_client.get("/_mock/requests").json()["requests"]
     refused_entry, fault_entry, ok_entry = entries[-3:]
     assert refused_entry["diagnosis"]["rule"] == "param.range"
     assert refused_entry["diagnosis"]["field"] == "query page_no"
