@@ -1,4 +1,4 @@
-"""The `mockserver` command: serve, check, routes.
+"""The `mockserver` command: serve, check, routes, openapi, drift.
 
 `main(argv) -> int` so tests call it directly. Exit codes: 0 fine (Ctrl+C or SIGTERM on
 `serve` included), 1 `check` found problems or `serve` could not save its --state-dir
@@ -232,11 +232,28 @@ def _parser() -> argparse.ArgumentParser:
         help="print the OpenAPI 3.1 document",
         description="Print the OpenAPI 3.1 document of every emulated endpoint (JSON).",
     )
-    commands.add_parser(
+    routes = commands.add_parser(
         "routes",
         help="print the route table",
         description="Print method, path, vendor and operation of every route.",
     )
+    routes.add_argument(
+        "--sources",
+        action="store_true",
+        help="under each route, where its parameters and response come from "
+        "(doc page, SDK or docs/decisions.md entry)",
+    )
+    drift = commands.add_parser(
+        "drift",
+        help="compare saved doc pages with the mock's schemas and parameters",
+        description="Read saved copies of a vendor's doc pages (the HTML page, or the text "
+        "a browser's 'save as text' gives), extract their parameter and field tables and "
+        "compare them with the mock: fields added, removed, renamed, retyped, new enum "
+        "values, changed ranges and defaults, new error codes. One line per difference, "
+        "naming the doc field and the schema path. Exit 1 when anything differs.",
+    )
+    drift.add_argument("--vendor", required=True, metavar="VENDOR", help="pai, huawei, ...")
+    drift.add_argument("pages", nargs="+", type=Path, metavar="PAGE", help="a saved doc page")
     return parser
 
 
@@ -295,9 +312,13 @@ def _warn_if_exposed(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"serve": _serve, "check": _check, "routes": _routes, "openapi": _openapi}[
-        args.command
-    ]
+    handler = {
+        "serve": _serve,
+        "check": _check,
+        "routes": _routes,
+        "openapi": _openapi,
+        "drift": _drift,
+    }[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:  # Ctrl+C before uvicorn took over the signal, or elsewhere
@@ -342,10 +363,65 @@ def _routes(args: argparse.Namespace) -> int:
     rows = [("METHOD", "PATH", "VENDOR", "OPERATION")]
     rows += [(op.method, op.path, v.name, op.name) for v in VENDORS for op in v.operations]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    sources = _route_sources() if args.sources else {}
     for row in rows:
         print(
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[3]
         )
+        for line in sources.get((row[2], row[3]), ()):
+            print(f"    {line}")
+    return 0
+
+
+def _route_sources() -> dict[tuple[str, str], list[str]]:
+    """(vendor, operation) -> one line per parameter and response schema: its source."""
+    from mockserver.core.provenance import read
+    from mockserver.core.schemas import bundled
+    from mockserver.vendors import VENDORS
+
+    documents = bundled().documents
+    found: dict[tuple[str, str], list[str]] = {}
+    for vendor in VENDORS:
+        for op in vendor.operations:
+            lines = []
+            for param in op.params:
+                origin = param.origin()
+                cited = origin.cite() if origin else "NO SOURCE"
+                lines.append(f"{param.location} {param.name}: {cited}")
+            for label, schema in (
+                ("request body", op.request_schema),
+                ("response", op.response_schema),
+            ):
+                if schema:
+                    root = read(documents.get(schema, {}))
+                    cited = root.cite() if root else "NO SOURCE"
+                    lines.append(f"{label} {schema}.json: {cited}")
+            found[(vendor.name, op.name)] = lines
+    return found
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from mockserver.core.schemas import bundled
+    from mockserver.drift import drift
+    from mockserver.vendors import VENDORS
+
+    vendor = next((v for v in VENDORS if v.name == args.vendor), None)
+    if vendor is None:
+        names = ", ".join(v.name for v in VENDORS)
+        print(f"mockserver drift: unknown vendor {args.vendor!r}; known: {names}", file=sys.stderr)
+        return 2
+    missing = [str(p) for p in args.pages if not p.is_file()]
+    if missing:
+        print(f"mockserver drift: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    lines = drift(vendor, args.pages, bundled().documents)
+    for line in lines:
+        print(line)
+    pages = len(args.pages)
+    if lines:
+        print(f"{len(lines)} difference(s) in {pages} page(s)", file=sys.stderr)
+        return 1
+    print(f"ok: {pages} page(s) of {vendor.name} agree with the mock")
     return 0
 
 

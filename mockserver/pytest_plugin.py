@@ -14,6 +14,9 @@ Markers:
     hit an unknown route, sent an invalid request, or left a fault rule unused
     (`mockserver_strict(False)` turns the ini option off for one test)
 
+A failed test that used the mock gets a "mockserver diagnoses" section in its report:
+each request the mock refused by its own rules, with the rule, field, value and source.
+
 ini options (pytest.ini, or [tool.pytest.ini_options] in pyproject.toml), for the
 session's server, so that a whole suite runs on its own data without a server per test:
     mockserver_fixtures = tests/data    fixtures folder, relative to the ini file
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +118,39 @@ def pytest_configure(config: pytest.Config) -> None:
         "mockserver_strict(on=True): fail this test at teardown when the code under test hit "
         "an unknown route, sent an invalid request or left a fault rule unused",
     )
+
+
+DIAGNOSES_SHOWN = 20  # the last refusals a failed test's report lists
+
+
+def diagnoses(server: MockServer) -> list[str]:
+    """One line per refused request in the journal: what was asked, the answer, why."""
+    lines = []
+    for entry in server.requests():
+        found = entry.get("diagnosis")
+        if found:
+            query = "&".join(f"{k}={v}" for k, v in entry["query"].items())
+            asked = entry["path"] + (f"?{query}" if query else "")
+            why = "; ".join(f"{k}={v}" for k, v in found.items())
+            lines.append(f"{entry['method']} {asked} -> {entry['status']}: {why}")
+    return lines[-DIAGNOSES_SHOWN:]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """Add the mock's diagnoses to the report of a failed test that used it."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    server = funcargs.get("mockserver") or funcargs.get("mockserver_session")
+    if isinstance(server, MockServer):
+        lines = diagnoses(server)
+        if lines:
+            report.sections.append(("mockserver diagnoses", "\n".join(lines)))
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """The request journal: what clients asked and what the mock answered, oldest first.
 
 A pure ASGI middleware (no body buffering) that records each vendor request once its
-response has started. Control-plane requests (/_mock/...) are not recorded. Secrets in
+response has started. Control-plane requests (/_mock/...) are not recorded. A refusal
+by the mock's own rules keeps its diagnosis (core.errors.Diagnosis). Secrets in
 the auth headers are masked; the parts a test wants to assert on (scheme, key id,
 signed headers) stay readable.
 """
@@ -18,6 +19,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockserver.core.errors import Diagnosis
 from mockserver.core.masking import MASK, mask_header, secret_body_key, secret_query_key
 
 AUTH_HEADERS = (
@@ -91,6 +93,9 @@ class Journal:
         params = tuple((scope.get("path_params") or {}).items())
         body = kept_body(state["body"]) if "body" in state else None
         cost += sum(len(k) + len(str(v)) for k, v in params) + (len(body[0] or b"") if body else 0)
+        diagnosis = state.get("diagnosis")
+        if diagnosis is not None:
+            cost += diagnosis.size()
         entries = self.entries
         entries.append(
             (
@@ -108,6 +113,7 @@ class Journal:
                 body,
                 state.get("error"),
                 state.get("auth"),
+                diagnosis,
                 cost,
             )
         )
@@ -138,6 +144,7 @@ def _entry(
     body: tuple[bytes | None, int] | None = None,
     error: str | None = None,
     auth: str | None = None,
+    diagnosis: Diagnosis | None = None,
 ) -> dict[str, Any]:
     return {
         "time": datetime.fromtimestamp(when, UTC)
@@ -152,6 +159,7 @@ def _entry(
         "operation": described[1],
         "request_id": request_id,
         "fault": fault,
+        "diagnosis": diagnosis.as_json() if diagnosis is not None else None,
         "duration_ms": round(duration * 1000, 3),
         "path_params": dict(params),
         # a write's JSON body, secrets masked; None with body_bytes set when too large
