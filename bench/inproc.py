@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import json
 import logging
@@ -38,7 +39,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
+sys.path.insert(0, str(ROOT / "bench"))  # the mock: from PYTHONPATH (or installed)
 
 from bench import GET_MODEL, LIST_DEPLOYMENTS, LIST_VERSIONS  # noqa: E402
 
@@ -128,6 +129,7 @@ def mock_server(connections: int) -> Driven:
     settings = Settings()
     logging.config.dictConfig(log_config(settings.log_level))
     app = create_app(settings)
+    gc.freeze()  # as `serve` does: the loaded data is out of later collections
     opts = options(settings.log_level)
     opts.pop("http")
     config = uvicorn.Config(app, log_config=log_config(settings.log_level), **opts)
@@ -168,34 +170,18 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the mock's rounds")
     args = parser.parse_args()
     servers: dict[str, Driven] = {}
-    stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # the access log, as bench.py
-    try:
-        cases = CASES if args.case == "all" else {args.case: CASES[args.case]}
-        if args.only in ("mock", "both"):
-            servers["mock"] = mock_server(args.connections)
-        if args.only in ("bare", "both"):
-            bodies = {}
-            if "mock" in servers:  # the same bytes the mock sends
-                bodies = _bodies(servers["mock"], cases)
-            servers["bare"] = bare_server(args.connections, bodies)
-        best: dict[tuple[str, str], float] = {}
-        profiler = cProfile.Profile() if args.profile else None
-        for _ in range(args.rounds):
-            for case, path in cases.items():
-                for name, server in servers.items():
-                    if profiler is not None and name == "mock":
-                        profiler.enable()
-                    took = cpu_us(server, request_bytes(path), args.requests)
-                    if profiler is not None:
-                        profiler.disable()
-                    best[(case, name)] = min(best.get((case, name), took), took)
-    finally:
-        if "mock" in servers:
-            from mockserver.server import _flush_all
+    stderr = sys.stderr
+    with open(os.devnull, "w") as devnull:
+        sys.stderr = devnull  # the access log goes there, as in bench.py
+        try:
+            best, profiler = measure(args, servers)
+        finally:
+            if "mock" in servers:
+                from mockserver.server import _flush_all
 
-            _flush_all()  # the lines still held go to /dev/null, not to the terminal
-        sys.stderr.close()
-        sys.stderr = stderr
+                _flush_all()  # the lines still held go to /dev/null, not to the terminal
+            sys.stderr = stderr
+    cases = CASES if args.case == "all" else {args.case: CASES[args.case]}
     print(f"CPU us per request, best of {args.rounds} rounds, c={args.connections}")
     for case in cases:
         figures = "  ".join(f"{n} {best[(case, n)]:6.1f}" for n in servers)
@@ -210,6 +196,32 @@ def main() -> int:
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(40)
         print(out.getvalue())
     return 0
+
+
+def measure(
+    args: argparse.Namespace, servers: dict[str, Driven]
+) -> tuple[dict[tuple[str, str], float], cProfile.Profile | None]:
+    """The best CPU time per request of each case and server over the rounds."""
+    cases = CASES if args.case == "all" else {args.case: CASES[args.case]}
+    if args.only in ("mock", "both"):
+        servers["mock"] = mock_server(args.connections)
+    if args.only in ("bare", "both"):
+        bodies = {}
+        if "mock" in servers:  # the same bytes the mock sends
+            bodies = _bodies(servers["mock"], cases)
+        servers["bare"] = bare_server(args.connections, bodies)
+    best: dict[tuple[str, str], float] = {}
+    profiler = cProfile.Profile() if args.profile else None
+    for _ in range(args.rounds):
+        for case, path in cases.items():
+            for name, server in servers.items():
+                if profiler is not None and name == "mock":
+                    profiler.enable()
+                took = cpu_us(server, request_bytes(path), args.requests)
+                if profiler is not None:
+                    profiler.disable()
+                best[(case, name)] = min(best.get((case, name), took), took)
+    return best, profiler
 
 
 def _bodies(mock: Driven, cases: dict[str, str]) -> dict[str, str]:
