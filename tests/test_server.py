@@ -181,3 +181,119 @@ def test_an_upgrade_header_is_ignored_and_the_request_answered(served: MockServe
     assert head.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"\r\ncontent-type: application/json" in head
     assert body["output"]["deployments"]
+
+
+# --- the sweep: head and keep-alive deadlines without a timer per request ---------------
+
+
+class Idle(Recorder):
+    """A transport for a protocol driven by hand (reading paused or resumed: nothing)."""
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def connection(
+    loop: asyncio.AbstractEventLoop, head_timeout: float = 15.0, keep_alive: int = 5
+) -> tuple[Any, Idle]:
+    """The mock's protocol on a fake transport, as `serve` sets it up."""
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from mockserver import create_app
+    from mockserver.server import HttpTools, options
+
+    config = uvicorn.Config(
+        create_app(), timeout_keep_alive=keep_alive, **{**options("warning"), "http": "auto"}
+    )
+    config.load()
+    protocol = HttpTools(
+        config=config,
+        server_state=ServerState(),
+        app_state={},
+        _loop=loop,
+        head_timeout=head_timeout,
+    )
+    transport = Idle()
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    return protocol, transport
+
+
+def test_a_kept_alive_connection_is_closed_once_idle_for_the_keep_alive_time() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        protocol, transport = connection(loop, keep_alive=5)
+        protocol.data_received(b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        loop.run_until_complete(asyncio.sleep(0.05))  # answered
+        assert transport.writes and transport.writes[0].startswith(b"HTTP/1.1 200 ")
+        answered = loop.time()
+        protocol.overdue(answered + 4.9)
+        assert not transport.closed
+        protocol.overdue(answered + 5.0)
+        assert transport.closed
+    finally:
+        loop.close()
+
+
+def test_a_request_arriving_in_time_is_not_closed_as_idle() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        protocol, transport = connection(loop, keep_alive=5)
+        request = b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        protocol.data_received(request)
+        loop.run_until_complete(asyncio.sleep(0.05))
+        protocol.data_received(request[:10])  # the next request begins: no longer idle
+        protocol.overdue(loop.time() + 5.0)
+        assert not transport.closed
+        protocol.overdue(loop.time() + 15.0)  # but its head must be complete in time
+        assert transport.closed
+    finally:
+        loop.close()
+
+
+def test_a_head_is_late_only_when_no_earlier_answer_is_awaited() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        protocol, transport = connection(loop, head_timeout=1.0)
+        started = loop.time()
+        protocol.overdue(started + 0.9)
+        assert not transport.closed
+        protocol._running = type("Cycle", (), {"response_complete": False})()
+        protocol.overdue(started + 1.0)  # an answer is awaited: its time does not count
+        assert not transport.closed
+        protocol._running = None
+        protocol.overdue(started + 1.5)  # the deadline restarted at the previous look
+        assert not transport.closed
+        protocol.overdue(started + 2.0)
+        assert transport.closed
+    finally:
+        loop.close()
+
+
+def test_the_sweep_looks_at_the_servers_connections_while_there_are_any() -> None:
+    from mockserver.server import Sweep
+
+    looked: list[float] = []
+
+    class Connection:
+        def overdue(self, now: float) -> None:
+            looked.append(now)
+
+    loop = asyncio.new_event_loop()
+    try:
+        connections: set[Any] = {Connection()}
+        sweep = Sweep(loop, connections, 0.01)
+        sweep.watch()
+        sweep.watch()  # one timer, however many connections are made
+        loop.run_until_complete(asyncio.sleep(0.055))
+        assert 3 <= len(looked) <= 6
+        connections.clear()
+        loop.run_until_complete(asyncio.sleep(0.03))
+        seen = len(looked)
+        loop.run_until_complete(asyncio.sleep(0.03))
+        assert len(looked) == seen  # no connection left: the sweep stopped
+    finally:
+        loop.close()
