@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import asdict
+from itertools import islice
 from typing import Any
 from urllib.parse import quote
 
@@ -110,8 +111,8 @@ DATA_PARAMS = (
 async def data(request: Request) -> Response:
     """Every record (small data sets), or one page of one collection, streamed in chunks.
 
-    Records are taken by reference when the request arrives (adds append, a reset pops,
-    neither rewrites a record), then serialised CHUNK at a time with the event loop
+    Records are taken by reference when the request arrives (a write replaces records,
+    never rewrites one), then serialised CHUNK at a time with the event loop
     served in between: a large read never builds one huge body nor stalls other requests.
     """
     store = request.app.store
@@ -130,7 +131,7 @@ async def data(request: Request) -> Response:
                 f"{PAGE_LIMIT} (limit at most {DUMP_MAX}).",
                 records=store.counts(),
             )
-        snapshot = {v: {c: list(rs) for c, rs in cols.items()} for v, cols in store.records.items()}
+        snapshot = store.dataset()
         return StreamingResponse(_dump(snapshot), media_type="application/json")
     counts = store.counts()
     vendor, collection = q["vendor"], q["collection"]
@@ -145,7 +146,7 @@ async def data(request: Request) -> Response:
         )
     records = store.records[vendor][collection]
     offset, limit = q["offset"], q["limit"]
-    page = records[offset : offset + limit]
+    page = list(islice(records.values(), offset, offset + limit))
     end = offset + len(page)
     head = {
         "vendor": vendor,

@@ -34,6 +34,7 @@ from mockserver.core.params import ParamError
 from mockserver.core.schemas import Schemas, bundled
 from mockserver.core.store import Store
 from mockserver.core.vendor import Endpoint, Operation, Vendor, vendor_for
+from mockserver.core.writes import WriteError
 from mockserver.guard import ControlPlaneGuard
 from mockserver.settings import Settings
 from mockserver.vendors import VENDORS
@@ -435,6 +436,19 @@ async def _param_error(request: Request, exc: Exception) -> Response:
     return vendor.param_error(request, exc).render(request)
 
 
+async def _write_error(request: Request, exc: Exception) -> Response:
+    """A write refused before any change, in the vendor's envelope (neutral elsewhere)."""
+    assert isinstance(exc, WriteError)
+    vendor = _vendor(request)
+    if vendor is not None and vendor.write_error is not None:
+        error = vendor.write_error(request, exc)
+    else:
+        error = ApiError(exc.status, "InvalidBody", exc.message)
+    if exc.reason == "too_large":
+        error.headers["connection"] = "close"  # rather than read the rest of the body
+    return error.render(request)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     """The router's 404 (no such path) and 405 (wrong method), in the owner's envelope."""
     assert isinstance(exc, HTTPException)
@@ -457,6 +471,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[Response]]] = {
     ApiError: _render,
     ParamError: _param_error,
+    WriteError: _write_error,
     HTTPException: _http_error,
     Exception: _internal_error,
 }

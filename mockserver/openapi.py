@@ -110,8 +110,8 @@ def error_statuses(vendor: Vendor) -> list[int]:
 
 
 def _operation(vendor: Vendor, op: Operation) -> dict[str, Any]:
-    responses = {"200": _json(op.response_schema, "Success")}
-    for status in error_statuses(vendor):
+    responses = {str(op.status): _json(op.response_schema, "Success")}
+    for status in sorted({*error_statuses(vendor), *op.errors}):
         text = STATUS_TEXT.get(status, "Error")
         responses[str(status)] = _json(vendor.error_schema, f"{text}, in {vendor.title}'s envelope")
     out: dict[str, Any] = {
@@ -121,6 +121,9 @@ def _operation(vendor: Vendor, op: Operation) -> dict[str, Any]:
         "parameters": [_parameter(p) for p in op.params],
         "responses": responses,
     }
+    if op.request_schema:
+        body = _json(op.request_schema, "The request body")
+        out["requestBody"] = {"required": True, "content": body["content"]}
     if vendor.security:
         # auth is off unless the server runs with --auth: no credential is also fine
         out["security"] = [{}, *({name: []} for name in vendor.security)]

@@ -184,4 +184,4 @@ class MockServer:
 
     def data(self) -> dict[str, Any]:
         """Every record by vendor and collection (as GET /_mock/data)."""
-        return dict(self.app.store.records)
+        return self.app.store.dataset()

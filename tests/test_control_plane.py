@@ -54,9 +54,8 @@ def test_add_then_reset(own: TestClient) -> None:
     assert listed[0]["deployed_model"] == DEPLOYMENT["deployed_model"]  # newest first
     assert own.post("/_mock/reset").status_code == 200
     assert total_deployments(own) == before
-    assert (
-        own.get("/_mock/data").json()["dashscope"]["deployments"]
-        == create_app().store.records["dashscope"]["deployments"]
+    assert own.get("/_mock/data").json()["dashscope"]["deployments"] == create_app().store.listing(
+        "dashscope", "deployments"
     )
 
 

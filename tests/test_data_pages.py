@@ -21,7 +21,7 @@ def data_client() -> Iterator[TestClient]:
 
 
 def held(client: TestClient) -> Any:
-    return json.loads(json.dumps(client.app.store.records))  # type: ignore[attr-defined]
+    return json.loads(json.dumps(client.app.store.dataset()))  # type: ignore[attr-defined]
 
 
 def test_without_parameters_every_record_as_before(data_client: TestClient) -> None:

@@ -21,7 +21,7 @@ from mockserver.core.jsonbytes import Bodies
 from mockserver.core.schemas import Schemas, ValidMemo
 from mockserver.server import MAX_HEAD, HttpTools
 from mockserver.vendors import VENDORS
-from mockserver.vendors.huawei import RESULTS_BUDGET
+from mockserver.vendors.huawei.backend import RESULTS_BUDGET
 from tests.conftest import assert_refused_with_400
 
 

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from mockserver import MockServer, Settings, create_app
 from mockserver.app import load_data
 from mockserver.core.fixtures import Dataset, FixtureError
+from mockserver.core.store import Change
 from mockserver.vendors import VENDORS
 
 N = 30
@@ -139,7 +140,7 @@ def add_all(client: TestClient, extra: Dataset) -> None:
 
 
 def held(client: TestClient) -> Dataset:
-    return copy.deepcopy(client.app.store.records)  # type: ignore[attr-defined]
+    return copy.deepcopy(client.app.store.dataset())  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
@@ -185,11 +186,52 @@ def test_removing_loaded_records_answers_as_a_rebuild(full: Dataset, vendor: str
     with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
         answers(client, full)
         store = client.app.store  # type: ignore[attr-defined]
-        records = store.records[vendor][leaf]
-        for record in [records[0], records[len(records) // 2], records[-1]]:
-            store.backends[vendor].remove(leaf, record)
-            records.remove(record)
+        records = store.listing(vendor, leaf)
+        picked = [records[0], records[len(records) // 2], records[-1]]
+        store.apply(vendor, [Change(leaf, old=record) for record in picked])
+        assert len(store.listing(vendor, leaf)) == len(records) - 3
         assert answers(client, full) == fresh_answers(held(client), full)
+
+
+@pytest.mark.parametrize("vendor", sorted(COLLECTIONS))
+def test_replacing_and_deleting_then_reset_answers_as_loaded(full: Dataset, vendor: str) -> None:
+    """Replacements and deletes answer as a rebuild; a reset gives back the loaded state,
+    in the loaded order, ties included."""
+    leaf = COLLECTIONS[vendor][-1].name
+    loaded = fresh_answers(full, full)
+    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+        answers(client, full)
+        store = client.app.store  # type: ignore[attr-defined]
+        records = store.listing(vendor, leaf)
+        store.apply(vendor, [Change(leaf, old=records[0]), Change(leaf, old=records[-1])])
+        middle = records[len(records) // 2]
+        store.apply(vendor, [Change(leaf, old=middle, new=copy.deepcopy(middle))])
+        assert answers(client, full) == fresh_answers(held(client), full)
+        assert client.post("/_mock/reset").status_code == 200
+        assert held(client) == full
+        assert answers(client, full) == loaded
+
+
+def test_a_change_set_is_all_or_nothing(full: Dataset) -> None:
+    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+        store = client.app.store  # type: ignore[attr-defined]
+        before = held(client)
+        models = store.listing("pai", "models")
+        bad = {**models[1], "ModelId": "model-new", "ModelName": 5}
+        with pytest.raises(FixtureError, match=r"\$\.ModelName"):
+            store.apply(
+                "pai",
+                [
+                    Change("models", new={**models[1], "ModelId": "model-ok"}),
+                    Change("models", new=bad),
+                ],
+            )
+        assert held(client) == before
+        # a replacement keeps its key (the old record leaves in the same change set)
+        versions = store.listing("pai", "versions")
+        renamed = {**versions[1], "VersionDescription": "renamed"}
+        store.apply("pai", [Change("versions", versions[1], renamed)])
+        assert store.listing("pai", "versions")[1] == renamed
 
 
 def test_a_parent_with_children_is_not_removed(full: Dataset) -> None:
@@ -197,7 +239,7 @@ def test_a_parent_with_children_is_not_removed(full: Dataset) -> None:
         store = client.app.store  # type: ignore[attr-defined]
         for vendor, collections in COLLECTIONS.items():
             parent = collections[0].name
-            record = store.records[vendor][parent][0]
+            record = store.listing(vendor, parent)[0]
             with pytest.raises(ValueError, match="still has"):
                 store.backends[vendor].remove(parent, record)
 

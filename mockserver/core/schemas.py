@@ -121,7 +121,7 @@ class Schemas:
             return []
         found: set[tuple[str, str]] = set()
         for error in _leaves(self.validator(name).iter_errors(instance)):
-            if error.validator == "unevaluatedProperties":
+            if error.validator in ("unevaluatedProperties", "additionalProperties"):
                 found.update(self._unknown_fields(error, self.documents[name]["$id"]))
             else:
                 found.add((json_path(error.absolute_path), _message(error)))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,6 +35,10 @@ class Backend(Protocol):
 
     def remove(self, collection: str, record: Record) -> None: ...
 
+    # Optional: `replace(collection, old, new)` for a record whose key stays (an update).
+    # Without it the store removes then adds, which a backend may refuse for a parent
+    # that still has children; a backend with parents defines it.
+
 
 @dataclass(frozen=True)
 class Checked:
@@ -45,33 +50,49 @@ class Checked:
     writes: int  # the store's write count when they were checked
 
 
+@dataclass(frozen=True)
+class Change:
+    """One record in, out, or replaced, in one collection of a vendor.
+
+    `old` is the record held now (as the backend handed it out), `new` what replaces it;
+    an insert has no `old`, a delete no `new`. A replacement keeps the record's key.
+    """
+
+    collection: str
+    old: Record | None = None
+    new: Record | None = None
+
+
+Held = dict[str, dict[str, dict[tuple[Any, ...], Record]]]  # vendor -> collection -> key -> record
+
+
 class Store:
     """Records by vendor and collection, and the backends that answer from them.
 
     Backends are built once from what was loaded, then changed one record at a time
     (`Backend`), so a write or a reset costs what it changes, not the data size. Every
-    change since loading is logged, and a reset undoes them newest first: O(changes).
-    Records are never changed in place once loaded (adds go at the end of the lists).
+    change since loading is logged, and a reset undoes them newest first: O(changes),
+    plus one pass over a collection that lost records, to give it back its
+    loaded order. Records are never changed in place: a change replaces the record.
     """
 
     def __init__(self, vendors: Sequence[Any], dataset: Dataset, schemas: Schemas) -> None:
         self.vendors = {v.name: v for v in vendors}
         self.schemas = schemas
-        self.records: Dataset = _copy(dataset)
-        self.backends: dict[str, Any] = {
-            name: vendor.build(self.records.get(name, {})) for name, vendor in self.vendors.items()
-        }
-        # the keys of the records held, so checking an add does not scan the data
-        self.keys: dict[str, dict[str, set[tuple[Any, ...]]]] = {
+        self.loaded: Dataset = _copy(dataset)  # never changed: what a reset returns to
+        self.records: Held = {
             name: {
-                c.name: {key_of(c, r) for r in self.records.get(name, {}).get(c.name, ())}
+                c.name: {key_of(c, r): r for r in self.loaded.get(name, {}).get(c.name, ())}
                 for c in vendor.collections
             }
             for name, vendor in self.vendors.items()
         }
-        self._added: list[tuple[str, str, Record]] = []  # since loading, oldest first
+        self.backends: dict[str, Any] = {
+            name: vendor.build(self.loaded.get(name, {})) for name, vendor in self.vendors.items()
+        }
+        self._log: list[tuple[str, Change]] = []  # since loading, oldest first
         self.writes = 0  # changes so far: a check made before another change is stale
-        if sum(len(rs) for cols in self.records.values() for rs in cols.values()) > WARM_ABOVE:
+        if sum(len(rs) for cols in self.loaded.values() for rs in cols.values()) > WARM_ABOVE:
             self.warm()
 
     def warm(self) -> None:
@@ -80,23 +101,30 @@ class Store:
         that takes many), so that the first add costs what later ones do."""
         for name, vendor in self.vendors.items():
             for collection in vendor.collections:
-                held = self.records.get(name, {}).get(collection.name)
+                held = self.loaded.get(name, {}).get(collection.name)
                 self.schemas.errors(collection.schema, held[0] if held else {})
 
     def reset(self) -> None:
-        """Back to exactly what was loaded at start, undoing each add, newest first."""
-        while self._added:
-            vendor, collection, record = self._added.pop()
-            backend: Backend = self.backends[vendor]
-            backend.remove(collection, record)
-            held = self.records[vendor][collection]
-            if held[-1] is not record:  # adds go last, and undo runs newest first
-                raise RuntimeError("the store's records are out of step with its log")
-            held.pop()
-            self.keys[vendor][collection].discard(
-                key_of(self._collection(vendor, collection), record)
-            )
+        """Back to exactly what was loaded at start, undoing each change, newest first."""
+        reordered: set[tuple[str, str]] = set()
+        while self._log:
+            vendor, change = self._log.pop()
+            self._undo(vendor, change)
+            if change.old is not None and change.new is None:  # a delete (a replace keeps place)
+                reordered.add((vendor, change.collection))
+        for vendor, name in reordered:  # give back the loaded order (a dict keeps its own)
+            collection = self._collection(vendor, name)
+            self.records[vendor][name] = {
+                key_of(collection, r): r for r in self.loaded.get(vendor, {}).get(name, ())
+            }
         self.writes += 1
+
+    def _undo(self, vendor: str, change: Change) -> None:
+        backend: Backend = self.backends[vendor]
+        held = self.records[vendor][change.collection]
+        collection = self._collection(vendor, change.collection)
+        _swap(backend, change.collection, change.new, change.old)
+        _place(held, collection, change.new, change.old)
 
     def check(self, vendor: str, collection: str, records: Sequence[Any], source: str) -> Checked:
         """Records checked exactly as fixture files are (FixtureError), not yet added.
@@ -104,6 +132,68 @@ class Store:
         Reads the state without changing it, so it may run off the event loop; `commit`
         then applies the result on it. `source` names where they came from in messages.
         """
+        self._known(vendor, collection, source)
+        writes = self.writes
+        entries = [Entry(source, i, record) for i, record in enumerate(records)]
+        problems = self._validator(vendor).check({collection: entries})
+        if problems:
+            raise FixtureError(problems)
+        return Checked(vendor, collection, [copy.deepcopy(r) for r in records], writes)
+
+    def commit(self, checked: Checked) -> int:
+        """Add records that `check` accepted; checked again if the state changed since."""
+        if checked.writes != self.writes:
+            checked = self.check(checked.vendor, checked.collection, checked.records, "body")
+        for record in checked.records:
+            self._do(checked.vendor, Change(checked.collection, None, record))
+        self.writes += 1
+        return len(checked.records)
+
+    def add(self, vendor: str, collection: str, records: Sequence[Any], source: str) -> int:
+        """Add records checked exactly as fixture files are; all or none (FixtureError)."""
+        return self.commit(self.check(vendor, collection, records, source))
+
+    def apply(self, vendor: str, changes: Sequence[Change], source: str = "request") -> None:
+        """Make `changes` together, or none of them (FixtureError).
+
+        Every new record is checked as fixtures are (its schema, its key unique among the
+        records held after the change, its parent present); the vendor's handler has
+        already found the `old` records in its backend. Costs what the changes touch.
+        """
+        for change in changes:
+            self._known(vendor, change.collection, source)
+        gone: dict[str, set[tuple[Any, ...]]] = {}
+        for change in changes:
+            if change.old is not None:
+                key = key_of(self._collection(vendor, change.collection), change.old)
+                gone.setdefault(change.collection, set()).add(key)
+        entries: dict[str, list[Entry]] = {}
+        for i, change in enumerate(changes):
+            if change.new is not None:
+                entries.setdefault(change.collection, []).append(Entry(source, i, change.new))
+        problems = self._validator(vendor, gone).check(entries) if entries else []
+        if problems:
+            raise FixtureError(problems)
+        for change in changes:
+            self._do(vendor, change)
+        self.writes += 1
+
+    def _do(self, vendor: str, change: Change) -> None:
+        backend: Backend = self.backends[vendor]
+        held = self.records[vendor][change.collection]
+        collection = self._collection(vendor, change.collection)
+        _swap(backend, change.collection, change.old, change.new)
+        _place(held, collection, change.old, change.new)
+        self._log.append((vendor, change))
+
+    def _validator(self, vendor: str, gone: Mapping[str, set[tuple[Any, ...]]] = {}) -> Validator:
+        held = {
+            name: _Without(records.keys(), gone.get(name, set()))
+            for name, records in self.records[vendor].items()
+        }
+        return Validator(vendor, self.vendors[vendor].collections, self.schemas, held=held)
+
+    def _known(self, vendor: str, collection: str, source: str) -> None:
         if vendor not in self.vendors:
             known = ", ".join(self.vendors)
             raise FixtureError(
@@ -122,41 +212,69 @@ class Store:
                     )
                 ]
             )
-        writes = self.writes
-        entries = [Entry(source, i, record) for i, record in enumerate(records)]
-        validator = Validator(vendor, collections, self.schemas, held=self.keys[vendor])
-        problems = validator.check({collection: entries})
-        if problems:
-            raise FixtureError(problems)
-        return Checked(vendor, collection, [copy.deepcopy(r) for r in records], writes)
-
-    def commit(self, checked: Checked) -> int:
-        """Add records that `check` accepted; checked again if the state changed since."""
-        if checked.writes != self.writes:
-            checked = self.check(checked.vendor, checked.collection, checked.records, "body")
-        vendor, name = checked.vendor, checked.collection
-        backend: Backend = self.backends[vendor]
-        held = self.records.setdefault(vendor, {}).setdefault(name, [])
-        keys = self.keys[vendor][name]
-        collection = self._collection(vendor, name)
-        for record in checked.records:
-            backend.add(name, record)
-            held.append(record)
-            keys.add(key_of(collection, record))
-            self._added.append((vendor, name, record))
-        self.writes += 1
-        return len(checked.records)
-
-    def add(self, vendor: str, collection: str, records: Sequence[Any], source: str) -> int:
-        """Add records checked exactly as fixture files are; all or none (FixtureError)."""
-        return self.commit(self.check(vendor, collection, records, source))
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {v: {c: len(rs) for c, rs in cols.items()} for v, cols in self.records.items()}
 
+    def listing(self, vendor: str, collection: str) -> list[Record]:
+        """The records of one collection now, in order (loaded, then added)."""
+        return list(self.records[vendor][collection].values())
+
+    def dataset(self) -> Dataset:
+        """Every record now, by vendor and collection (lists: the fixtures' shape)."""
+        return {
+            v: {c: list(rs.values()) for c, rs in cols.items()} for v, cols in self.records.items()
+        }
+
     def _collection(self, vendor: str, name: str) -> Collection:
         found: Collection = next(c for c in self.vendors[vendor].collections if c.name == name)
         return found
+
+
+def _swap(backend: Backend, collection: str, old: Record | None, new: Record | None) -> None:
+    """`old` out of the backend and `new` in: a replacement through `replace` if it has it."""
+    if old is not None and new is not None and hasattr(backend, "replace"):
+        backend.replace(collection, old, new)
+        return
+    if old is not None:
+        backend.remove(collection, old)
+    if new is not None:
+        backend.add(collection, new)
+
+
+def _place(
+    held: dict[tuple[Any, ...], Record],
+    collection: Collection,
+    old: Record | None,
+    new: Record | None,
+) -> None:
+    """`old` out of `held` and `new` in; a record replaced under its own key keeps its place."""
+    gone = key_of(collection, old) if old is not None else None
+    if new is not None:
+        key = key_of(collection, new)
+        if gone is not None and gone != key:
+            del held[gone]
+        held[key] = new
+    elif gone is not None:
+        del held[gone]
+
+
+class _Without(AbstractSet[tuple[Any, ...]]):
+    """The keys held, less those a change set removes (without a copy of the keys)."""
+
+    def __init__(
+        self, keys: AbstractSet[tuple[Any, ...]], gone: AbstractSet[tuple[Any, ...]]
+    ) -> None:
+        self.keys, self.gone = keys, gone
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys and key not in self.gone
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return (k for k in self.keys if k not in self.gone)
+
+    def __len__(self) -> int:
+        return len(self.keys) - len(self.gone & self.keys)
 
 
 def _copy(dataset: Dataset) -> Dataset:

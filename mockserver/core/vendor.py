@@ -1,4 +1,4 @@
-"""What a vendor module hands the app: its operations, data and error rules."""
+"""What a vendor package hands the app: its operations, data and error rules."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from mockserver.core.auth import AuthConfig
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Record
 from mockserver.core.params import Param, ParamError
+from mockserver.core.writes import WriteError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -28,6 +29,9 @@ class Operation:
     summary: str = ""
     params: Sequence[Param] = ()
     response_schema: str = ""
+    request_schema: str = ""  # a write's JSON body (core.writes.write_body checks it)
+    status: int = 200  # what success answers (the docs': 200, 201 or 202)
+    errors: tuple[int, ...] = ()  # statuses of its own beyond the vendor's (409 conflict...)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Vendor:
     retry_after_header: str | None = None  # its own retry hint beside Retry-After, in ms
     security: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # OpenAPI schemes
     param_error_status: int = 400  # what a bad path or query value answers
+    # a write refused before any change (bad body, several processes), in its envelope
+    write_error: Callable[[Request, WriteError], ApiError] | None = None
     # yields (collection, record) pairs: n synthetic records per collection it fills
     generate: Callable[[dict[str, list[Any]], int, Any], Iterator[tuple[str, Record]]] | None = None
 

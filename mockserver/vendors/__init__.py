@@ -1,4 +1,4 @@
-"""The emulated vendors, one module each; the app serves all of them on one port."""
+"""The emulated vendors, one package each; the app serves all of them on one port."""
 
 from __future__ import annotations
 

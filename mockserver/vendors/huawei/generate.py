@@ -1,0 +1,60 @@
+"""Huawei DataArts Fabric: the seeded synthetic-record generator (`--generate N`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from mockserver.core.fixtures import Record
+from mockserver.core.generate import utc_text
+
+
+def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[tuple[str, Record]]:
+    """n models in the first workspace, most of them its current user's."""
+    if not records.get("workspaces"):
+        return
+    workspace = records["workspaces"][0]
+    caller = workspace["current_user"]
+    others = [_user(pools) for _ in range(8)]
+    for i in range(n):
+        created = pools.moment()
+        updated = pools.later(created)
+        owner = caller if pools.rng.random() < 0.8 else pools.pick(others)
+        name = f"{pools.slug()}-{i}"
+        model: Record = {
+            "workspace_id": workspace["id"],
+            "visibility": pools.pick(("PRIVATE", "PUBLIC")),
+            "id": pools.hex(32),
+            "name": name,
+            "description": pools.pick(pools.sentences),
+            "type": "LLM_MODEL",
+            "create_time": utc_text(created),
+            "update_time": utc_text(updated),
+            "current_version": {
+                "id": pools.hex(32),
+                "name": f"v{pools.number(1, 9)}.{pools.number(0, 10)}",
+                "cap_white_list": [],
+                "description": pools.pick(pools.sentences),
+                "config": {
+                    "llm_model_config": {
+                        "base_model_type": pools.pick(("QWEN_2_7B", "LLAMA_3_8B", "GLM_4_9B")),
+                        "model_path": f"obs://fabric-generated/{name}/",
+                    }
+                },
+                "create_time": utc_text(updated),
+                "create_user": owner,
+            },
+            "create_user": owner,
+            "update_user": owner,
+        }
+        yield "models", model
+
+
+def _user(pools: Any) -> Record:
+    person = pools.pick(pools.names)
+    return {
+        "domain_name": pools.slug(1),
+        "domain_id": pools.hex(32),
+        "user_name": person.lower().replace(" ", ".")[:64],
+        "user_id": pools.hex(32),
+    }
