@@ -24,7 +24,13 @@ from urllib.parse import quote_from_bytes
 import httptools
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from mockserver.core.bounded import Bounded
 from mockserver.core.masking import mask_query
@@ -310,6 +316,9 @@ class _HeadWithBody:
         self.flush()
         self._transport.close()
 
+    def is_closing(self) -> bool:  # asked a few times per request: not via __getattr__
+        return bool(self._transport.is_closing())
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
 
@@ -371,6 +380,60 @@ def flusher_of(state: Any, loop: asyncio.AbstractEventLoop) -> _Flusher:
     if flusher is None:
         flusher = state.mock_flusher = _Flusher(loop)
     return flusher
+
+
+class _Cycle(RequestResponseCycle):
+    """uvicorn's request-response cycle, with the usual response head made in one pass.
+
+    uvicorn checks each header (its own `server` and `date` too) with two regular
+    expressions and lower-cases and compares each name, on every response: about as
+    much work as the mock's whole answer. Here the names and values the app sent are
+    checked with one search each, and an answer with anything unusual (no
+    content-length, a `connection` or `transfer-encoding` header, a name not in lower
+    case) takes uvicorn's own path, so the bytes sent are the same.
+    """
+
+    async def send(self, message: Any) -> None:
+        if (
+            message["type"] == "http.response.start"
+            and not self.response_started
+            and not self.disconnected
+            and not self.flow.write_paused
+        ):
+            head = self._head(message["status"], message.get("headers", []))
+            if head is not None:
+                self.response_started = True
+                self.waiting_for_100_continue = False
+                self.transport.write(head)
+                return
+        await super().send(message)
+
+    def _head(self, status: int, headers: Any) -> bytes | None:
+        """The status line and headers as uvicorn writes them, or None: uvicorn's way."""
+        if type(headers) is not list:
+            return None
+        names = b"".join([name for name, _ in headers])
+        if not names.islower() or HEADER_RE.search(names):
+            return None
+        if HEADER_VALUE_RE.search(b"".join([value for _, value in headers])):
+            return None
+        length = None
+        for name, value in headers:
+            if name == b"content-length" and length is None:
+                length = value
+            elif name == b"connection" or name == b"transfer-encoding":
+                return None
+        if length is None or not length.isdigit():
+            return None
+        self.expected_content_length = int(length)
+        self.chunked_encoding = False
+        lines = [STATUS_LINE[status]]
+        for name, value in (*self.default_headers, *headers):
+            lines += (name, b": ", value, b"\r\n")
+        if not self.keep_alive:
+            lines.append(b"connection: close\r\n")
+        lines.append(b"\r\n")
+        return b"".join(lines)
 
 
 class HttpTools(HttpToolsProtocol):
@@ -448,6 +511,8 @@ class HttpTools(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         self._running = cycle
+        if type(cycle) is RequestResponseCycle:
+            cycle.__class__ = _Cycle
         if self._stopping:
             _end_quietly(cycle)
         super()._start_asgi_task(cycle, app)

@@ -297,3 +297,81 @@ def test_the_sweep_looks_at_the_servers_connections_while_there_are_any() -> Non
         assert len(looked) == seen  # no connection left: the sweep stopped
     finally:
         loop.close()
+
+
+# --- the response head, made in one pass: the same bytes as uvicorn's -----------------
+
+ANSWERS = [
+    [(b"x-acs-request-id", b"B38AD16D"), (b"content-length", b"2"), (b"content-type", b"a/b")],
+    [(b"content-length", b"2"), (b"content-length", b"7")],  # the first one counts
+    [(b"X-Upper", b"1"), (b"content-length", b"2")],  # uvicorn lower-cases it
+    [(b"content-length", b"2"), (b"connection", b"close")],
+    [(b"content-type", b"text/plain")],  # no length: chunked
+    [(b"retry-after", b"1\r\nset-cookie: x=1"), (b"content-length", b"2")],  # injection
+    [(b"bad name", b"1"), (b"content-length", b"2")],
+]
+
+
+async def _answer(cycle_class: Any, headers: Any, keep_alive: bool, method: str) -> Any:
+    from uvicorn.protocols.http.flow_control import FlowControl
+
+    recorder = Idle()
+    cycle = cycle_class(
+        scope={"method": method},
+        transport=recorder,
+        flow=FlowControl(recorder),
+        logger=None,
+        access_logger=None,
+        access_log=False,
+        default_headers=[(b"server", b"uvicorn"), (b"date", b"Wed, 25 Nov 2026 13:00:00 GMT")],
+        message_event=asyncio.Event(),
+        expect_100_continue=False,
+        keep_alive=keep_alive,
+        on_response=lambda: None,
+    )
+    try:
+        await cycle.send({"type": "http.response.start", "status": 200, "headers": headers})
+        await cycle.send({"type": "http.response.body", "body": b"{}"})
+    except RuntimeError as exc:
+        return ("refused", str(exc))
+    return recorder.writes, recorder.closed, cycle.response_complete
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("headers", ANSWERS)
+@pytest.mark.parametrize("keep_alive", [True, False])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+async def test_the_head_is_what_uvicorn_writes(headers: Any, keep_alive: bool, method: str) -> None:
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+
+    from mockserver.server import _Cycle
+
+    ours = await _answer(_Cycle, headers, keep_alive, method)
+    assert ours == await _answer(RequestResponseCycle, headers, keep_alive, method)
+    if headers is ANSWERS[0] and method == "GET":
+        assert ours[0][0].startswith(b"HTTP/1.1 200 OK\r\nserver: uvicorn\r\ndate: ")
+    if headers is ANSWERS[5]:
+        assert ours == ("refused", "Invalid HTTP header value.")
+
+
+@pytest.mark.anyio
+async def test_a_usual_head_is_made_without_uvicorns_checks_per_header(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+
+    from mockserver.server import _Cycle
+
+    sent: list[str] = []
+    uvicorns = RequestResponseCycle.send
+
+    async def spy(self: Any, message: Any) -> None:
+        sent.append(message["type"])
+        await uvicorns(self, message)
+
+    monkeypatch.setattr(RequestResponseCycle, "send", spy)
+    await _answer(_Cycle, ANSWERS[0], True, "GET")
+    assert sent == ["http.response.body"]  # the start was ours
+    sent.clear()
+    await _answer(_Cycle, ANSWERS[3], True, "GET")
+    assert sent == ["http.response.start", "http.response.body"]  # unusual: uvicorn's way
