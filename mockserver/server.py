@@ -465,6 +465,7 @@ class HttpTools(HttpToolsProtocol):
         self.transport = self.held  # type: ignore[assignment]
         self.who = client_of(self.client)  # once per connection, not per line
         self._arm_head_timer()
+        self._sweep.watch()
 
     def _answered(self, cycle: Any, started: float) -> None:
         assert self.access is not None
@@ -477,8 +478,7 @@ class HttpTools(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def _arm_head_timer(self) -> None:
-        self._head_since = self.loop.time()
-        self._sweep.watch()
+        self._head_since = self.loop.time()  # the sweep runs while there are connections
 
     def _disarm_head_timer(self) -> None:
         self._head_since = None
@@ -599,7 +599,7 @@ class HttpTools(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._disarm_head_timer()
+        self._head_since = None  # the head is complete in time
         fed = self._fed
         if (self._begun_in is not fed or len(fed) > MAX_HEAD) and self._head_size() > MAX_HEAD:
             self._refuse_head()
