@@ -18,12 +18,14 @@ import time
 import weakref
 from collections.abc import Iterator
 from functools import partial
+from types import MethodType
 from typing import Any
-from urllib.parse import quote_from_bytes
+from urllib.parse import quote_from_bytes, unquote
 
 import httptools
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
+from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.http.httptools_impl import (
     HEADER_RE,
     HEADER_VALUE_RE,
@@ -332,6 +334,22 @@ def host_line(data: bytes) -> bytes | None:
     return found.group(1).strip() if found else None
 
 
+def decoded_path(raw_path: bytes) -> str:
+    """A request's path as uvicorn puts it in the scope (percent-escapes decoded), made
+    once per distinct path: clients repeat their requests."""
+    path = _DECODED.get(raw_path)
+    if path is None:
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = unquote(path)
+        _DECODED.put(raw_path, path)
+    return path
+
+
+# the paths decoded lately, bounded in bytes (the keys are what clients send)
+_DECODED: Bounded[bytes, str] = Bounded(2**20)
+
+
 class Sweep:
     """One server's connections looked at every `period` seconds: a head that is late
     and a kept-alive connection left idle are closed.
@@ -382,58 +400,62 @@ def flusher_of(state: Any, loop: asyncio.AbstractEventLoop) -> _Flusher:
     return flusher
 
 
-class _Cycle(RequestResponseCycle):
-    """uvicorn's request-response cycle, with the usual response head made in one pass.
+def fast_head(cycle: Any) -> None:
+    """Give uvicorn's request-response cycle our `send`: the usual head made in one pass.
 
     uvicorn checks each header (its own `server` and `date` too) with two regular
     expressions and lower-cases and compares each name, on every response: about as
-    much work as the mock's whole answer. Here the names and values the app sent are
-    checked with one search each, and an answer with anything unusual (no
-    content-length, a `connection` or `transfer-encoding` header, a name not in lower
-    case) takes uvicorn's own path, so the bytes sent are the same.
+    much work as the mock's whole answer. `_send` checks the names and values the app
+    sent with one search each; an answer with anything unusual (no content-length, a
+    `connection` or `transfer-encoding` header, a name not in lower case) takes uvicorn's
+    own path, so the bytes sent are the same. (An instance attribute, not a subclass:
+    changing a cycle's class makes every later attribute lookup on it slower.)
     """
+    cycle.send = MethodType(_send, cycle)
 
-    async def send(self, message: Any) -> None:
-        if (
-            message["type"] == "http.response.start"
-            and not self.response_started
-            and not self.disconnected
-            and not self.flow.write_paused
-        ):
-            head = self._head(message["status"], message.get("headers", []))
-            if head is not None:
-                self.response_started = True
-                self.waiting_for_100_continue = False
-                self.transport.write(head)
-                return
-        await super().send(message)
 
-    def _head(self, status: int, headers: Any) -> bytes | None:
-        """The status line and headers as uvicorn writes them, or None: uvicorn's way."""
-        if type(headers) is not list:
+async def _send(cycle: Any, message: Any) -> None:
+    if (
+        message["type"] == "http.response.start"
+        and not cycle.response_started
+        and not cycle.disconnected
+        and not cycle.flow.write_paused
+    ):
+        head = _head(cycle, message["status"], message.get("headers", []))
+        if head is not None:
+            cycle.response_started = True
+            cycle.waiting_for_100_continue = False
+            cycle.transport.write(head)
+            return
+    await RequestResponseCycle.send(cycle, message)
+
+
+def _head(cycle: Any, status: int, headers: Any) -> bytes | None:
+    """The status line and headers as uvicorn writes them, or None: uvicorn's way."""
+    if type(headers) is not list:
+        return None
+    names = b"".join([name for name, _ in headers])
+    if not names.islower() or HEADER_RE.search(names):
+        return None
+    if HEADER_VALUE_RE.search(b"".join([value for _, value in headers])):
+        return None
+    length = None
+    for name, value in headers:
+        if name == b"content-length" and length is None:
+            length = value
+        elif name == b"connection" or name == b"transfer-encoding":
             return None
-        names = b"".join([name for name, _ in headers])
-        if not names.islower() or HEADER_RE.search(names):
-            return None
-        if HEADER_VALUE_RE.search(b"".join([value for _, value in headers])):
-            return None
-        length = None
-        for name, value in headers:
-            if name == b"content-length" and length is None:
-                length = value
-            elif name == b"connection" or name == b"transfer-encoding":
-                return None
-        if length is None or not length.isdigit():
-            return None
-        self.expected_content_length = int(length)
-        self.chunked_encoding = False
-        lines = [STATUS_LINE[status]]
-        for name, value in (*self.default_headers, *headers):
-            lines += (name, b": ", value, b"\r\n")
-        if not self.keep_alive:
-            lines.append(b"connection: close\r\n")
-        lines.append(b"\r\n")
-        return b"".join(lines)
+    if length is None or not length.isdigit():
+        return None
+    cycle.expected_content_length = int(length)
+    cycle.chunked_encoding = False
+    lines = [STATUS_LINE[status]]
+    for name, value in (*cycle.default_headers, *headers):
+        lines += (name, b": ", value, b"\r\n")
+    if not cycle.keep_alive:
+        lines.append(b"connection: close\r\n")
+    lines.append(b"\r\n")
+    return b"".join(lines)
 
 
 class HttpTools(HttpToolsProtocol):
@@ -511,8 +533,7 @@ class HttpTools(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         self._running = cycle
-        if type(cycle) is RequestResponseCycle:
-            cycle.__class__ = _Cycle
+        fast_head(cycle)
         if self._stopping:
             _end_quietly(cycle)
         super()._start_asgi_task(cycle, app)
@@ -604,11 +625,53 @@ class HttpTools(HttpToolsProtocol):
         if (self._begun_in is not fed or len(fed) > MAX_HEAD) and self._head_size() > MAX_HEAD:
             self._refuse_head()
             raise HeadTooLarge  # stops the parser: nothing more of this connection is read
-        super().on_headers_complete()
+        self._start_cycle()
         cycle = self.cycle
         if self.access is not None and cycle is not None and cycle.scope is self.scope:
             # the cycle calls this once its answer is sent (pipelined ones included)
             cycle.on_response = partial(self._answered, cycle, time.perf_counter())
+
+    def _start_cycle(self) -> None:
+        """uvicorn's on_headers_complete, but for the path: decoded once per distinct path
+        (`unquote` cost as much per request as the rest of this), and the cycle's usual
+        response head made in one pass (fast_head)."""
+        parser, scope = self.parser, self.scope
+        http_version = parser.get_http_version()
+        scope["method"] = parser.get_method().decode("ascii")
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        if parser.should_upgrade() and self._should_upgrade():
+            return
+        parsed_url = httptools.parse_url(self.url)
+        raw_path = parsed_url.path
+        scope["path"] = self.root_path + decoded_path(raw_path)
+        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        scope["query_string"] = parsed_url.query or b""
+        limit = self.limit_concurrency
+        if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
+            app = service_unavailable
+            self.logger.warning("Exceeded concurrency limit.")
+        else:
+            app = self.app
+        existing_cycle = self.cycle
+        self.cycle = RequestResponseCycle(
+            scope=scope,
+            transport=self.transport,
+            flow=self.flow,
+            logger=self.logger,
+            access_logger=self.access_logger,
+            access_log=self.access_log,
+            default_headers=self.server_state.default_headers,
+            message_event=asyncio.Event(),
+            expect_100_continue=self.expect_100_continue,
+            keep_alive=http_version != "1.0" and parser.should_keep_alive(),
+            on_response=self.on_response_complete,
+        )
+        if existing_cycle is None or existing_cycle.response_complete:
+            self._start_asgi_task(self.cycle, app)
+        else:  # pipelined: queued until the answers before it are sent
+            self.flow.pause_reading()
+            self.pipeline.appendleft((self.cycle, app))
 
     def _head_size(self) -> int:
         """The head's size, measured only when it may be too large: one that began and

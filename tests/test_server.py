@@ -312,11 +312,14 @@ ANSWERS = [
 ]
 
 
-async def _answer(cycle_class: Any, headers: Any, keep_alive: bool, method: str) -> Any:
+async def _answer(fast: bool, headers: Any, keep_alive: bool, method: str) -> Any:
     from uvicorn.protocols.http.flow_control import FlowControl
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+
+    from mockserver.server import fast_head
 
     recorder = Idle()
-    cycle = cycle_class(
+    cycle = RequestResponseCycle(
         scope={"method": method},
         transport=recorder,
         flow=FlowControl(recorder),
@@ -329,6 +332,8 @@ async def _answer(cycle_class: Any, headers: Any, keep_alive: bool, method: str)
         keep_alive=keep_alive,
         on_response=lambda: None,
     )
+    if fast:
+        fast_head(cycle)
     try:
         await cycle.send({"type": "http.response.start", "status": 200, "headers": headers})
         await cycle.send({"type": "http.response.body", "body": b"{}"})
@@ -342,12 +347,8 @@ async def _answer(cycle_class: Any, headers: Any, keep_alive: bool, method: str)
 @pytest.mark.parametrize("keep_alive", [True, False])
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 async def test_the_head_is_what_uvicorn_writes(headers: Any, keep_alive: bool, method: str) -> None:
-    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
-
-    from mockserver.server import _Cycle
-
-    ours = await _answer(_Cycle, headers, keep_alive, method)
-    assert ours == await _answer(RequestResponseCycle, headers, keep_alive, method)
+    ours = await _answer(True, headers, keep_alive, method)
+    assert ours == await _answer(False, headers, keep_alive, method)
     if headers is ANSWERS[0] and method == "GET":
         assert ours[0][0].startswith(b"HTTP/1.1 200 OK\r\nserver: uvicorn\r\ndate: ")
     if headers is ANSWERS[5]:
@@ -360,8 +361,6 @@ async def test_a_usual_head_is_made_without_uvicorns_checks_per_header(
 ) -> None:
     from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
-    from mockserver.server import _Cycle
-
     sent: list[str] = []
     uvicorns = RequestResponseCycle.send
 
@@ -370,8 +369,61 @@ async def test_a_usual_head_is_made_without_uvicorns_checks_per_header(
         await uvicorns(self, message)
 
     monkeypatch.setattr(RequestResponseCycle, "send", spy)
-    await _answer(_Cycle, ANSWERS[0], True, "GET")
+    await _answer(True, ANSWERS[0], True, "GET")
     assert sent == ["http.response.body"]  # the start was ours
     sent.clear()
-    await _answer(_Cycle, ANSWERS[3], True, "GET")
+    await _answer(True, ANSWERS[3], True, "GET")
     assert sent == ["http.response.start", "http.response.body"]  # unusual: uvicorn's way
+
+
+# --- the request scope, made as uvicorn makes it -----------------------------------------
+
+REQUESTS = [
+    b"GET /api/v1/models/model-rbvg5wzljz%2A%2A%2A%2Aks92/versions?PageSize=10 HTTP/1.1\r\n"
+    b"Host: localhost\r\n\r\n",
+    b"GET /api/v1/models/a%2Fb%25c/versions HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    b"HEAD /api/v1/deployments HTTP/1.0\r\nHost: localhost\r\n\r\n",
+    b"POST /v1/workspaces/w/models?x=%20&y HTTP/1.1\r\nHost: l\r\nContent-Length: 2\r\n\r\n{}",
+]
+
+
+def _scope_seen(protocol_class: Any, request: bytes) -> dict[str, Any]:
+    """The scope an app is handed for `request` by `protocol_class` (and what it wrote)."""
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.update(scope, body=await receive())
+        headers = [(b"content-length", b"2"), (b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    loop = asyncio.new_event_loop()
+    try:
+        config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)
+        config.load()
+        state = ServerState()
+        protocol = protocol_class(config=config, server_state=state, app_state={}, _loop=loop)
+        transport = Idle()
+        protocol.connection_made(transport)
+        protocol.data_received(request)
+        loop.run_until_complete(asyncio.sleep(0.02))
+        seen.pop("state")
+        seen["client"] = None  # the fake transport's peer, the same for both
+        written = b"".join(transport.writes).split(b"\r\n")
+        return {**seen, "answer": [line for line in written if not line.startswith(b"date:")]}
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("request_bytes", REQUESTS)
+def test_the_app_gets_the_scope_uvicorn_makes(request_bytes: bytes) -> None:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from mockserver.server import HttpTools
+
+    ours = _scope_seen(HttpTools, request_bytes)
+    assert ours == _scope_seen(HttpToolsProtocol, request_bytes)
+    assert ours["method"] in ("GET", "HEAD", "POST") and ours["answer"][0] == b"HTTP/1.1 200 OK"
