@@ -18,7 +18,6 @@ import time
 import weakref
 from collections.abc import Iterator
 from functools import partial
-from types import MethodType
 from typing import Any
 from urllib.parse import quote_from_bytes, unquote
 
@@ -27,8 +26,6 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.http.httptools_impl import (
-    HEADER_RE,
-    HEADER_VALUE_RE,
     STATUS_LINE,
     HttpToolsProtocol,
     RequestResponseCycle,
@@ -400,64 +397,6 @@ def flusher_of(state: Any, loop: asyncio.AbstractEventLoop) -> _Flusher:
     return flusher
 
 
-def fast_head(cycle: Any) -> None:
-    """Give uvicorn's request-response cycle our `send`: the usual head made in one pass.
-
-    uvicorn checks each header (its own `server` and `date` too) with two regular
-    expressions and lower-cases and compares each name, on every response: about as
-    much work as the mock's whole answer. `_send` checks the names and values the app
-    sent with one search each; an answer with anything unusual (no content-length, a
-    `connection` or `transfer-encoding` header, a name not in lower case) takes uvicorn's
-    own path, so the bytes sent are the same. (An instance attribute, not a subclass:
-    changing a cycle's class makes every later attribute lookup on it slower.)
-    """
-    cycle.send = MethodType(_send, cycle)
-
-
-async def _send(cycle: Any, message: Any) -> None:
-    if (
-        message["type"] == "http.response.start"
-        and not cycle.response_started
-        and not cycle.disconnected
-        and not cycle.flow.write_paused
-    ):
-        head = _head(cycle, message["status"], message.get("headers", []))
-        if head is not None:
-            cycle.response_started = True
-            cycle.waiting_for_100_continue = False
-            cycle.transport.write(head)
-            return
-    await RequestResponseCycle.send(cycle, message)
-
-
-def _head(cycle: Any, status: int, headers: Any) -> bytes | None:
-    """The status line and headers as uvicorn writes them, or None: uvicorn's way."""
-    if type(headers) is not list:
-        return None
-    names = b"".join([name for name, _ in headers])
-    if not names.islower() or HEADER_RE.search(names):
-        return None
-    if HEADER_VALUE_RE.search(b"".join([value for _, value in headers])):
-        return None
-    length = None
-    for name, value in headers:
-        if name == b"content-length" and length is None:
-            length = value
-        elif name == b"connection" or name == b"transfer-encoding":
-            return None
-    if length is None or not length.isdigit():
-        return None
-    cycle.expected_content_length = int(length)
-    cycle.chunked_encoding = False
-    lines = [STATUS_LINE[status]]
-    for name, value in (*cycle.default_headers, *headers):
-        lines += (name, b": ", value, b"\r\n")
-    if not cycle.keep_alive:
-        lines.append(b"connection: close\r\n")
-    lines.append(b"\r\n")
-    return b"".join(lines)
-
-
 class HttpTools(HttpToolsProtocol):
     """uvicorn's httptools protocol: each response's head written with its body; our
     access line (with the operation and time) instead of uvicorn's; request heads bounded
@@ -533,7 +472,6 @@ class HttpTools(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         self._running = cycle
-        fast_head(cycle)
         if self._stopping:
             _end_quietly(cycle)
         super()._start_asgi_task(cycle, app)
@@ -633,8 +571,7 @@ class HttpTools(HttpToolsProtocol):
 
     def _start_cycle(self) -> None:
         """uvicorn's on_headers_complete, but for the path: decoded once per distinct path
-        (`unquote` cost as much per request as the rest of this), and the cycle's usual
-        response head made in one pass (fast_head)."""
+        (`unquote` cost as much per request as the rest of this)."""
         parser, scope = self.parser, self.scope
         http_version = parser.get_http_version()
         scope["method"] = parser.get_method().decode("ascii")
