@@ -350,3 +350,17 @@ def test_the_app_gets_the_scope_uvicorn_makes(request_bytes: bytes) -> None:
     ours = _scope_seen(HttpTools, request_bytes)
     assert ours == _scope_seen(HttpToolsProtocol, request_bytes)
     assert ours["method"] in ("GET", "HEAD", "POST") and ours["answer"][0] == b"HTTP/1.1 200 OK"
+
+
+def test_the_memos_of_paths_and_targets_stay_within_their_bytes() -> None:
+    from mockserver import server
+
+    for n in range(3000):  # 3000 distinct paths of 1 KB: 3 MB of client input
+        raw = b"/api/v1/models/" + b"%41" * 330 + str(n).encode()
+        assert server.decoded_path(raw) == "/api/v1/models/" + "A" * 330 + str(n)
+        shown = raw.decode() + "?Signature=****"
+        assert len(shown) <= server.TARGET_SHOWN  # a whole target, its secret masked
+        assert server.shown_target(raw, b"Signature=abc") == shown
+        assert server._DECODED.size <= server._DECODED.budget
+        assert server._SHOWN.size <= server._SHOWN.budget
+    assert 0 < len(server._DECODED) < 3000 and 0 < len(server._SHOWN) < 3000
