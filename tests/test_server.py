@@ -284,17 +284,23 @@ def test_the_sweep_looks_at_the_servers_connections_while_there_are_any() -> Non
 
     loop = asyncio.new_event_loop()
     try:
-        connections: set[Any] = {Connection()}
-        sweep = Sweep(loop, connections, 0.01)
+        connections: set[Any] = {Connection(), Connection()}
+        sweep = Sweep(loop, connections, 0.25)
         sweep.watch()
+        first = sweep._timer
         sweep.watch()  # one timer, however many connections are made
-        loop.run_until_complete(asyncio.sleep(0.055))
-        assert 3 <= len(looked) <= 6
+        assert first is not None and sweep._timer is first
+        sweep._sweep()  # what the timer runs: each connection is looked at once
+        assert len(looked) == 2 and looked[0] == looked[1]
+        assert sweep._timer is not None and sweep._timer is not first  # and again later
+        first.cancel()
+        sweep._timer.cancel()
         connections.clear()
-        loop.run_until_complete(asyncio.sleep(0.03))
-        seen = len(looked)
-        loop.run_until_complete(asyncio.sleep(0.03))
-        assert len(looked) == seen  # no connection left: the sweep stopped
+        sweep._sweep()
+        assert len(looked) == 2 and sweep._timer is None  # none left: the sweep stops
+        sweep.watch()  # a new connection starts it again
+        assert sweep._timer is not None
+        sweep._timer.cancel()
     finally:
         loop.close()
 
