@@ -260,15 +260,18 @@ class MockApp(Starlette):
         self.operations = tuple(operations)
         # keyed by the path as sent; the routed path is kept with the match, so a request
         # seen before is neither decoded nor matched again
-        self._matched: Bounded[tuple[str, str, str], tuple[str, Matched]] = Bounded(
+        self._matched: Bounded[tuple[str, bytes | str, str], tuple[str, Matched]] = Bounded(
             MATCHES_BUDGET, lambda key, _: 3 * size_of(key)
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            raw = scope.get("raw_path")
-            sent = raw.decode("latin-1") if raw else scope["path"]
-            key = (scope["method"], sent, scope.get("root_path", ""))
+            # the path as sent (bytes; the decoded path where a server gives no raw_path)
+            key = (
+                scope["method"],
+                scope.get("raw_path") or scope["path"],
+                scope.get("root_path", ""),
+            )
             kept = self._matched.get(key)
             if kept is None:
                 _raw_routed(scope)
@@ -279,13 +282,11 @@ class MockApp(Starlette):
                 scope["path"], matched = kept
             if matched is not None:
                 route, described, params = matched
-                scope.update(
-                    endpoint=route.endpoint,
-                    path_params=dict(params),
-                    app=self,
-                    router=self.router,
-                    route=route,
-                )
+                scope["endpoint"] = route.endpoint
+                scope["path_params"] = dict(params)
+                scope["app"] = self
+                scope["router"] = self.router
+                scope["route"] = route
                 await self._operation(route.endpoint, described, scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
@@ -357,7 +358,13 @@ class MockApp(Starlette):
         try:
             response = await _respond(endpoint, request)
             status = response.status_code
-            await response(scope, receive, send)
+            if type(response).__call__ is Response.__call__ and response.background is None:
+                # what Response.__call__ sends, without its coroutine (this is per request)
+                headers = response.raw_headers
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": response.body})
+            else:
+                await response(scope, receive, send)
         finally:
             duration = time.perf_counter() - started
             self.journal.record(when, scope, status, duration, described)
