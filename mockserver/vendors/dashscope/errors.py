@@ -9,12 +9,14 @@ from starlette.requests import Request
 from mockserver.core.errors import ApiError, from_table
 from mockserver.core.params import ParamError
 from mockserver.core.vendor import reached_operation, request_id
+from mockserver.core.writes import WriteError
 
 STATUS_CODES: dict[int, tuple[str, str]] = {
     400: ("InvalidParameter", "The request has an invalid parameter."),
     401: ("InvalidApiKey", "Invalid API-key provided."),
     403: ("AccessDenied", "Access denied."),
     404: ("NotFound", "The requested resource was not found."),
+    409: ("Conflict", "The resource already exists."),
     429: ("Throttling.RateQuota", "Requests rate limit exceeded, please try again later."),
     500: ("InternalError", "An internal error has occured, please try again later."),
 }
@@ -45,3 +47,14 @@ def error_for_status(request: Request, status: int) -> Error:
 
 def param_error(request: Request, exc: ParamError) -> Error:
     return Error(400, "InvalidParameter", f"Invalid parameter: {exc.describe()}.")
+
+
+def write_error(request: Request, exc: WriteError) -> Error:
+    """A write refused before any change: 400 InvalidParameter naming the field (the
+    docs' code for a bad parameter), 413 for a body too large, 409 Conflict on a server
+    of several processes."""
+    if exc.reason == "too_large":
+        return Error(413, "RequestTooLarge", exc.message)
+    if exc.reason == "single_process":
+        return Error(409, "Conflict", exc.message)
+    return Error(400, "InvalidParameter", f"Invalid parameter: {exc.message}")
