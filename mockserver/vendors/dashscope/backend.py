@@ -47,8 +47,9 @@ def _check_consistency(record: Record) -> Iterable[tuple[str, str]]:
         yield "$.deployed_model", "must start with model_name and a hyphen"
 
 
-COLLECTIONS = (
+COLLECTIONS = (  # the parent first, the leaf (what most changes touch) last
     Collection("workspaces", "dashscope/workspace.record", key=("id",)),
+    Collection("models", "dashscope/deployable_model.record", key=("model_name",)),
     Collection(
         "deployments",
         "dashscope/deployment",
@@ -56,7 +57,6 @@ COLLECTIONS = (
         link=Link("workspace_id", "workspaces", "id", private=False),
         checks=(_check_plan, _check_consistency),
     ),
-    Collection("models", "dashscope/deployable_model.record", key=("model_name",)),
 )
 
 ID_TAIL = re.compile(r"[0-9a-f]{8}(?:-(.+))?")

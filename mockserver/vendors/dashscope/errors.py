@@ -16,7 +16,6 @@ STATUS_CODES: dict[int, tuple[str, str]] = {
     401: ("InvalidApiKey", "Invalid API-key provided."),
     403: ("AccessDenied", "Access denied."),
     404: ("NotFound", "The requested resource was not found."),
-    409: ("Conflict", "The resource already exists."),
     429: ("Throttling.RateQuota", "Requests rate limit exceeded, please try again later."),
     500: ("InternalError", "An internal error has occured, please try again later."),
 }
