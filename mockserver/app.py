@@ -33,6 +33,7 @@ from mockserver.core.journal import Journal, JournalMiddleware
 from mockserver.core.lifecycle import Lifecycle, Timing, outcomes
 from mockserver.core.params import ParamError
 from mockserver.core.schemas import Schemas, bundled
+from mockserver.core.state import Snapshots, has_state, recover
 from mockserver.core.store import Store
 from mockserver.core.transport import (
     NO_CONNECTION,
@@ -63,7 +64,13 @@ def load_data(
     vendors: Sequence[Vendor] = VENDORS,
     progress: Callable[[str], None] | None = None,
 ) -> Dataset:
-    """The fixtures plus `settings.generate` synthetic records per generated collection."""
+    """The fixtures plus `settings.generate` synthetic records per generated collection;
+    or, where `settings.state_dir` holds a saved state, that state (instead of both)."""
+    folder = settings.state_dir
+    if folder is not None:
+        recover(folder)
+        if has_state(folder):
+            return load_dir(folder, {v.name: v.collections for v in vendors}, bundled())
     dataset = load_fixtures(settings, vendors)
     generators = {v.name: v.generate for v in vendors if v.generate is not None}
     return generate(generators, dataset, settings.generate, settings.seed, progress)
@@ -136,6 +143,7 @@ def create_app(
     app.journal = journal
     app.clock = clock = Clock()
     app.lifecycle = lifecycle(settings, store, clock, vendors)
+    app.snapshots = Snapshots()
     # Workers share a seed for their data, not for their request ids.
     app.rng = random.Random(
         settings.seed if settings.workers == 1 else f"{settings.seed}:{os.getpid()}"
@@ -234,6 +242,7 @@ class MockApp(Starlette):
     journal: Journal
     clock: Clock  # the mock's time: every timestamp it writes reads it
     lifecycle: Lifecycle  # resources moving through their states (core/lifecycle.py)
+    snapshots: Snapshots  # named marks of the store (POST /_mock/snapshots/{name})
     rng: random.Random
     auth: AuthConfig
     faults: Faults
@@ -366,7 +375,10 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
     async def answer(request: Request) -> Response:
         auth: AuthConfig = request.app.auth
         if auth.mode != "off" and vendor.authenticate is not None:
+            state = request.scope.setdefault("state", {})  # for the journal (assert_signed)
+            state["auth"] = "refused"
             await vendor.authenticate(request, auth, operation.name)
+            state["auth"] = "ok"
         if vendor.name in request.app.faults.rate_limits:
             # after the auth check: a refused request does not spend its key's bucket
             limited = request.app.faults.from_rate_limit(vendor.name, _client(request))
