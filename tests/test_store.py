@@ -22,6 +22,8 @@ from mockserver.vendors import VENDORS
 N = 30
 COLLECTIONS = {v.name: v.collections for v in VENDORS}
 REQUEST_IDS = ("RequestId", "request_id")
+# resources move only when told: a read must not change what the next one answers
+STILL = Settings(lifecycle="manual")
 
 
 def split(full: Dataset, k: int = 6) -> tuple[Dataset, Dataset]:
@@ -108,6 +110,10 @@ def urls(records: Dataset) -> Iterator[tuple[str, dict[str, str]]]:
         headers = {"X-DashScope-WorkSpace": workspace} if workspace else {}
         for query in ("", "?page_size=200", "?page_no=2&page_size=7"):
             yield f"/api/v1/deployments{query}", headers
+    for query in ("", "?page_size=3", "?page_no=2&page_size=3"):
+        yield f"/api/v1/deployments/models{query}", {}
+    for deployment in records["dashscope"]["deployments"][:3]:
+        yield f"/api/v1/deployments/{deployment['deployed_model']}", {}
 
 
 def answers(client: TestClient, records: Dataset) -> list[tuple[str, int, Any]]:
@@ -126,7 +132,7 @@ def answers(client: TestClient, records: Dataset) -> list[tuple[str, int, Any]]:
 
 def fresh_answers(records: Dataset, asked: Dataset) -> list[tuple[str, int, Any]]:
     """The answers of a backend built from `records` at start (requests from `asked`)."""
-    with TestClient(create_app(dataset=copy.deepcopy(records))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(records))) as client:
         return answers(client, asked)
 
 
@@ -151,7 +157,7 @@ def full() -> Dataset:
 def test_adds_answer_exactly_as_a_rebuild(full: Dataset) -> None:
     base, extra = split(full)
     assert all(extra[v][c] for v in ("pai", "huawei") for c in ("models",))
-    with TestClient(create_app(dataset=copy.deepcopy(base))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(base))) as client:
         before = answers(client, full)  # makes orderings, views, indexes, cached answers
         add_all(client, extra)
         after_adds = answers(client, full)
@@ -166,7 +172,7 @@ def test_adds_answer_exactly_as_a_rebuild(full: Dataset) -> None:
 def test_reset_undoes_every_add_exactly(full: Dataset) -> None:
     base, extra = split(full)
     loaded = fresh_answers(base, full)
-    with TestClient(create_app(dataset=copy.deepcopy(base))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(base))) as client:
         answers(client, full)
         add_all(client, extra)
         add_all(client, ties(held(client)))
@@ -183,7 +189,7 @@ def test_reset_undoes_every_add_exactly(full: Dataset) -> None:
 def test_removing_loaded_records_answers_as_a_rebuild(full: Dataset, vendor: str) -> None:
     """remove() also takes out records that were loaded (what deletes will need)."""
     leaf = COLLECTIONS[vendor][-1].name
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         answers(client, full)
         store = client.app.store  # type: ignore[attr-defined]
         records = store.listing(vendor, leaf)
@@ -199,7 +205,7 @@ def test_replacing_and_deleting_then_reset_answers_as_loaded(full: Dataset, vend
     in the loaded order, ties included."""
     leaf = COLLECTIONS[vendor][-1].name
     loaded = fresh_answers(full, full)
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         answers(client, full)
         store = client.app.store  # type: ignore[attr-defined]
         records = store.listing(vendor, leaf)
@@ -213,7 +219,7 @@ def test_replacing_and_deleting_then_reset_answers_as_loaded(full: Dataset, vend
 
 
 def test_a_change_set_is_all_or_nothing(full: Dataset) -> None:
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         store = client.app.store  # type: ignore[attr-defined]
         before = held(client)
         models = store.listing("pai", "models")
@@ -235,7 +241,7 @@ def test_a_change_set_is_all_or_nothing(full: Dataset) -> None:
 
 
 def test_a_parent_with_children_is_not_removed(full: Dataset) -> None:
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         store = client.app.store  # type: ignore[attr-defined]
         for vendor, collections in COLLECTIONS.items():
             parent = collections[0].name
@@ -247,7 +253,7 @@ def test_a_parent_with_children_is_not_removed(full: Dataset) -> None:
 def test_a_check_made_stale_by_another_write_is_made_again(full: Dataset) -> None:
     """Adds are checked off the loop and committed on it; a write in between is seen."""
     _, extra = split(full)
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         store = client.app.store  # type: ignore[attr-defined]
         record = {**full["pai"]["models"][0], "ModelId": "model-twice"}
         first = store.check("pai", "models", [record], "body")
@@ -259,7 +265,7 @@ def test_a_check_made_stale_by_another_write_is_made_again(full: Dataset) -> Non
 
 
 def test_a_duplicate_of_a_loaded_record_names_it_as_loaded(full: Dataset) -> None:
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         model = {k: v for k, v in full["pai"]["models"][0].items()}
         response = client.post("/_mock/data/pai/models", json=model)
         assert response.status_code == 400
@@ -290,3 +296,28 @@ def test_mockserver_changes_state_on_the_server_thread(monkeypatch: pytest.Monke
         server.reset()
         assert threads == [f"mockserver:{server.port}"] * 3
         assert all(o["slug"] != "newco" for o in server.data()["dreadnode"]["orgs"])
+
+
+def test_dashscope_states_and_the_catalogue_change_as_a_rebuild(full: Dataset) -> None:
+    """What the lifecycle and the writes do (a deployment replaced with a new state, a
+    catalogue model replaced and deleted) answers as a rebuild, and a reset as loaded."""
+    loaded = fresh_answers(full, full)
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
+        store = client.app.store  # type: ignore[attr-defined]
+        deployments = store.listing("dashscope", "deployments")
+        models = store.listing("dashscope", "models")
+        moved = [
+            Change("deployments", old=d, new={**d, "status": "DELETING"})
+            for d in deployments[:: max(1, len(deployments) // 5)]
+        ]
+        store.apply("dashscope", moved)
+        store.apply(
+            "dashscope",
+            [
+                Change("models", old=models[1], new={**models[1], "base_capacity": 7}),
+                Change("models", old=models[-1]),
+            ],
+        )
+        assert answers(client, full) == fresh_answers(held(client), full)
+        assert client.post("/_mock/reset").status_code == 200
+        assert answers(client, full) == loaded
