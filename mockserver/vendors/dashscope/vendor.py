@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mockserver.core.params import Param
+from mockserver.core.provenance import Source
 from mockserver.core.vendor import Operation, Vendor
 from mockserver.vendors.dashscope.auth import authenticate
 from mockserver.vendors.dashscope.backend import COLLECTIONS, NAME, build
@@ -36,6 +37,11 @@ DEPLOYED_MODEL = Param(
     location="path",
     description="The deployment's id (its deployed_model); 404 NotFound for another workspace's.",
     example="emo-35b3f106-sample01",
+    source=Source(
+        "https://www.alibabacloud.com/help/en/model-studio/get-deployment-api",
+        "Get deployment",
+        field="deployed_model",
+    ),
 )
 ONE = "/api/v1/deployments/{deployed_model}"
 
