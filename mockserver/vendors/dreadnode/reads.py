@@ -2,37 +2,169 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.core.jsonbytes import JSONBytes
-from mockserver.core.params import Param, parse_path
+from mockserver.core.jsonbytes import JSONBytes, Raw
+from mockserver.core.params import Param, parse, parse_path
 from mockserver.core.vendor import backend
-from mockserver.vendors.dreadnode.backend import NAME
+from mockserver.vendors.dreadnode.backend import NAME, SORT_KEYS, ModelQuery, detail
+from mockserver.vendors.dreadnode.errors import Error
 
-PATH_PARAMS = (
+SEMVER = (
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?"
+)
+ORG = Param(
+    "org",
+    min_length=1,
+    max_length=64,
+    pattern=r"[a-z0-9]([a-z0-9-]*[a-z0-9])?",
+    location="path",
+    description="Organization slug",
+    example="example",
+)
+MODEL = Param(
+    "name",
+    min_length=1,
+    max_length=128,
+    pattern=r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?",
+    location="path",
+    description="Model name",
+    example="example",
+)
+VERSION = Param(
+    "version",
+    min_length=1,
+    max_length=128,
+    pattern=SEMVER,
+    location="path",
+    description="Semver version string",
+    example="1.2.0",
+)
+ALIAS = Param(
+    "alias",
+    min_length=1,
+    max_length=64,
+    pattern=r"[a-z][a-z0-9._-]*",
+    location="path",
+    description="Alias name",
+    example="latest",
+)
+PATH_PARAMS = (ORG, MODEL)
+VERSION_PARAMS = (ORG, MODEL, VERSION)
+ALIAS_PARAMS = (ORG, MODEL, VERSION, ALIAS)
+BOOLEAN = ("true", "false")
+LIST_PARAMS = (
     Param(
-        "org",
-        min_length=1,
-        max_length=64,
-        pattern=r"[a-z0-9]([a-z0-9-]*[a-z0-9])?",
-        location="path",
-        description="Organization slug",
-        example="example",
+        "sort_by",
+        kind="enum",
+        choices=tuple(SORT_KEYS),
+        default="created_at",
+        description="Sort field",
     ),
+    Param("sort_dir", kind="enum", choices=("asc", "desc"), default="desc"),
+    Param("page", kind="int", minimum=1, maximum=2**31 - 1, default=1, description="Page (1-based)"),
+    Param("limit", kind="int", minimum=1, maximum=100, default=50, description="Items per page"),
     Param(
-        "name",
+        "include_public",
+        kind="enum",
+        choices=BOOLEAN,
+        default="false",
+        description="Include public models from other orgs",
+    ),
+    Param("name", description="Model name (exact)", min_length=1, max_length=256),
+    Param("search", description="Text in name, pretty name or summary", min_length=1, max_length=256),
+)
+# repeated keys (`tags=a&tags=b`); a model matches any of the values
+MULTI_PARAMS = tuple(
+    Param(name, description="Repeat for several values; any matches", min_length=1, max_length=256)
+    for name in ("tags", "license", "task_categories", "framework", "size_category")
+)
+COMPARE_PARAMS = (
+    Param(
+        "versions",
         min_length=1,
         max_length=128,
-        pattern=r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?",
-        location="path",
-        description="Model name",
-        example="example",
+        pattern=SEMVER,
+        description="A version to compare; repeat it for 2 to 5 versions",
     ),
 )
+COMPARE_MIN, COMPARE_MAX = 2, 5
+
+
+def _multi(items: list[tuple[str, str]], spec: Param) -> tuple[str, ...]:
+    """Every value given for a repeatable parameter, each checked by its spec."""
+    values = [parse([(k, v)], (spec,))[spec.name] for k, v in items if k == spec.name]
+    return tuple(v for v in values if v is not None)
+
+
+def _query(request: Request) -> list[tuple[str, str]]:
+    raw = request.scope["query_string"].decode("latin-1")
+    return parse_qsl(raw, keep_blank_values=True)
 
 
 async def list_model_versions(request: Request) -> Response:
     path = parse_path(request.path_params, PATH_PARAMS)
     body = backend(request, NAME).body(path["org"], path["name"])
     return JSONBytes(body)
+
+
+async def list_models(request: Request) -> Response:
+    org = parse_path(request.path_params, (ORG,))["org"]
+    items = _query(request)
+    single = parse(items, LIST_PARAMS)
+    multi = {spec.name: _multi(items, spec) for spec in MULTI_PARAMS}
+    query = ModelQuery(
+        sort_by=single["sort_by"],
+        sort_dir=single["sort_dir"],
+        page=single["page"],
+        limit=single["limit"],
+        include_public=single["include_public"] == "true",
+        name=single["name"],
+        search=single["search"],
+        **multi,
+    )
+    return JSONBytes(backend(request, NAME).list_models(org, query))
+
+
+async def get_model_latest(request: Request) -> Response:
+    path = parse_path(request.path_params, PATH_PARAMS)
+    return JSONBytes(backend(request, NAME).detail_body(path["org"], path["name"], None))
+
+
+async def get_model_version(request: Request) -> Response:
+    path = parse_path(request.path_params, VERSION_PARAMS)
+    held = backend(request, NAME).detail_body(path["org"], path["name"], path["version"])
+    return JSONBytes(held)
+
+
+async def compare_model_versions(request: Request) -> Response:
+    """2 to 5 distinct versions side by side, in the order asked, and every metric key."""
+    path = parse_path(request.path_params, PATH_PARAMS)
+    asked = _multi(_query(request), COMPARE_PARAMS[0])
+    if not COMPARE_MIN <= len(asked) <= COMPARE_MAX or len(set(asked)) != len(asked):
+        msg = f"Give {COMPARE_MIN} to {COMPARE_MAX} distinct versions, not {len(asked)}"
+        if len(set(asked)) != len(asked):
+            msg = "Each version may be given once"
+        item = {"loc": ["query", "versions"], "msg": msg, "type": "value_error"}
+        raise Error(422, "validation_error", f"Invalid query parameter 'versions': {msg}", errors=[item])
+    held = backend(request, NAME)
+    found = [detail(held.version(path["org"], path["name"], v)) for v in asked]
+    rows = [
+        {
+            "version": v["version"],
+            "framework": v["framework"],
+            "task": v["task"],
+            "architecture": v["architecture"],
+            "base_model": v["base_model"],
+            "file_size_bytes": None,  # the mock holds no artifact files, only their OIDs
+            "aliases": v["aliases"] or [],
+            "metrics": v["metrics"] or {},
+        }
+        for v in found
+    ]
+    keys = sorted({k for row in rows for k in row["metrics"]})
+    return JSONBytes(Raw.of({"versions": rows, "metric_keys": keys}))
