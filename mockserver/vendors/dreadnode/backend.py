@@ -59,6 +59,13 @@ def _org_of(canonical: str) -> str:
 
 COLLECTIONS = (
     Collection("orgs", "dreadnode/org.record", key=("slug",)),
+    # the registry's blobs (`push_model`'s config blobs), per organisation
+    Collection(
+        "blobs",
+        "dreadnode/blob.record",
+        key=("org", "digest"),
+        link=Link("org", "orgs", "slug", private=False),
+    ),
     Collection(
         "models",
         "dreadnode/model.record",
@@ -70,13 +77,6 @@ COLLECTIONS = (
         "dreadnode/version.record",
         key=("name", "version"),
         link=Link("name", "models", "name", private=False),
-    ),
-    # the registry's blobs (`push_model`'s config blobs), per organisation
-    Collection(
-        "blobs",
-        "dreadnode/blob.record",
-        key=("org", "digest"),
-        link=Link("org", "orgs", "slug", private=False),
     ),
 )
 
