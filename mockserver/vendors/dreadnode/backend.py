@@ -284,7 +284,10 @@ class Backend:
             versions[0]
             for canonical, versions in self.models.items()
             if versions
-            and (canonical.startswith(prefix) or (query.include_public and versions[0].get("is_public", False)))
+            and (
+                canonical.startswith(prefix)
+                or (query.include_public and versions[0].get("is_public", False))
+            )
             and _matches(query, versions[0])
         ]
         found.sort(key=lambda v: v["name"])  # ties by name, in either direction

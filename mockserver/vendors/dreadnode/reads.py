@@ -66,7 +66,9 @@ LIST_PARAMS = (
         description="Sort field",
     ),
     Param("sort_dir", kind="enum", choices=("asc", "desc"), default="desc"),
-    Param("page", kind="int", minimum=1, maximum=2**31 - 1, default=1, description="Page (1-based)"),
+    Param(
+        "page", kind="int", minimum=1, maximum=2**31 - 1, default=1, description="Page (1-based)"
+    ),
     Param("limit", kind="int", minimum=1, maximum=100, default=50, description="Items per page"),
     Param(
         "include_public",
@@ -76,7 +78,9 @@ LIST_PARAMS = (
         description="Include public models from other orgs",
     ),
     Param("name", description="Model name (exact)", min_length=1, max_length=256),
-    Param("search", description="Text in name, pretty name or summary", min_length=1, max_length=256),
+    Param(
+        "search", description="Text in name, pretty name or summary", min_length=1, max_length=256
+    ),
 )
 # repeated keys (`tags=a&tags=b`); a model matches any of the values
 MULTI_PARAMS = tuple(
@@ -150,7 +154,9 @@ async def compare_model_versions(request: Request) -> Response:
         if len(set(asked)) != len(asked):
             msg = "Each version may be given once"
         item = {"loc": ["query", "versions"], "msg": msg, "type": "value_error"}
-        raise Error(422, "validation_error", f"Invalid query parameter 'versions': {msg}", errors=[item])
+        raise Error(
+            422, "validation_error", f"Invalid query parameter 'versions': {msg}", errors=[item]
+        )
     held = backend(request, NAME)
     found = [detail(held.version(path["org"], path["name"], v)) for v in asked]
     rows = [

@@ -75,7 +75,9 @@ def _digest(value: str) -> str:
     """A `sha256:<64 hex>` digest, else DIGEST_INVALID."""
     algorithm, _, hexa = value.partition(":")
     if algorithm != "sha256" or len(hexa) != 64 or not all(c in "0123456789abcdef" for c in hexa):
-        raise OciError(400, "DIGEST_INVALID", f"digest {shown(value)} is not sha256:<64 hex digits>")
+        raise OciError(
+            400, "DIGEST_INVALID", f"digest {shown(value)} is not sha256:<64 hex digits>"
+        )
     return value
 
 

@@ -75,7 +75,9 @@ async def set_model_alias(request: Request) -> Response:
     changes = []
     if current is not None:
         rest = [a for a in current["aliases"] if a != alias]
-        changes.append(Change("versions", old=current, new={**current, "aliases": rest, "updated_at": now}))
+        changes.append(
+            Change("versions", old=current, new={**current, "aliases": rest, "updated_at": now})
+        )
     new = {**version, "aliases": [*(version.get("aliases") or ()), alias], "updated_at": now}
     changes.append(Change("versions", old=version, new=new))
     apply(request, changes)
