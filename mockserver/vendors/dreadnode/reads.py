@@ -53,6 +53,20 @@ ALIAS = Param(
     description="Alias name",
     example="latest",
 )
+DIGEST = Param(
+    "digest",
+    pattern=r"sha256:[0-9a-f]{64}",
+    location="path",
+    description="Blob digest (sha256 of its bytes)",
+    example="sha256:" + "0" * 64,
+)
+UPLOAD = Param(
+    "upload",
+    pattern=r"[0-9a-f]{32}",
+    location="path",
+    description="Upload id (the Location of the upload's start)",
+    example="0" * 32,
+)
 PATH_PARAMS = (ORG, MODEL)
 VERSION_PARAMS = (ORG, MODEL, VERSION)
 ALIAS_PARAMS = (ORG, MODEL, VERSION, ALIAS)
@@ -94,6 +108,7 @@ COMPARE_PARAMS = (
         max_length=128,
         pattern=SEMVER,
         description="A version to compare; repeat it for 2 to 5 versions",
+        example=("1.0.0", "1.1.0"),
     ),
 )
 COMPARE_MIN, COMPARE_MAX = 2, 5

@@ -16,10 +16,12 @@ from mockserver.vendors.dreadnode.generate import generate
 from mockserver.vendors.dreadnode.reads import (
     ALIAS_PARAMS,
     COMPARE_PARAMS,
+    DIGEST,
     LIST_PARAMS,
     MULTI_PARAMS,
     ORG,
     PATH_PARAMS,
+    UPLOAD,
     VERSION_PARAMS,
 )
 
@@ -147,7 +149,7 @@ REGISTRY = (
         "registry_blob_exists",
         registry.blob_exists,
         summary="OCI: is the blob held? 200 or 404, no body.",
-        params=(ORG,),
+        params=(ORG, DIGEST),
         response_schema="dreadnode/oci_error",
     ),
     Operation(
@@ -166,7 +168,7 @@ REGISTRY = (
         "registry_put_blob",
         registry.put_blob,
         summary="OCI: the blob's bytes, kept when their sha256 is `digest`.",
-        params=PATH_PARAMS,
+        params=(*PATH_PARAMS, UPLOAD),
         response_schema="dreadnode/oci_error",
         status=201,
     ),
