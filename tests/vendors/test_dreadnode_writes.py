@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import create_app
+from mockserver.cli import main
 from mockserver.core.auth import Credential
 from mockserver.core.schemas import Schemas
 from mockserver.settings import Settings
@@ -424,3 +425,15 @@ def test_blobs_are_bounded_each_and_together(
     assert "/_mock/reset" in full["detail"]
     assert own.post("/_mock/reset").status_code == 200
     assert upload(own, "example/m", b"c" * 100).status_code == 201
+
+
+def test_the_registry_routes_are_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["routes"]) == 0
+    out = capsys.readouterr().out
+    for line in (
+        "HEAD    /api/v1/{org}/blobs/{digest}",
+        "POST    /api/v1/{org}/{name}/blobs/uploads/",
+        "PUT     /api/v1/{org}/{name}/blobs/uploads/{upload}",
+        "PUT     /api/v1/{org}/{name}/manifests/{version}",
+    ):
+        assert line in out

@@ -66,6 +66,15 @@ def _single_process(request: Request) -> None:
         raise write_error(request, exc) from None
 
 
+def _apply(request: Request, changes: list[Change]) -> None:
+    """`apply`, with a record the store refuses answered as an invalid manifest (these
+    paths have no prefix of the vendor's, see `_path`)."""
+    try:
+        apply(request, changes)
+    except WriteError as exc:
+        raise OciError(400, "MANIFEST_INVALID", exc.message) from None
+
+
 def _org(request: Request, held: Backend, org: str) -> None:
     if org not in held.orgs:
         raise Error(404, "not_found_error", f"Organization '{org}' not found")
@@ -141,7 +150,7 @@ async def put_blob(request: Request) -> Response:
             "size": len(data),
             "data": base64.b64encode(data).decode("ascii"),
         }
-        apply(request, [Change("blobs", new=record)])
+        _apply(request, [Change("blobs", new=record)])
     del held.uploads[upload]
     headers = {"location": f"/api/v1/{org}/blobs/{digest}", "docker-content-digest": digest}
     return JSONResponse({}, status_code=201, headers=headers)
@@ -179,8 +188,7 @@ async def put_manifest(request: Request) -> Response:
         raise Error(409, "already_exists_error", f"Model '{canonical}@{version}' already exists")
     model = _json(base64.b64decode(blob["data"]), "MANIFEST_INVALID", "the config blob")
     _check(request, "dreadnode/model_manifest.request", model, "MANIFEST_INVALID")
-    changes = _publish(request, held, canonical, version, model)
-    apply(request, changes)
+    _apply(request, _publish(request, held, canonical, version, model))
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()
     headers = {
         "location": f"/api/v1/{canonical}/manifests/{digest}",
