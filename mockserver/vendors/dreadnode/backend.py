@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -274,7 +274,9 @@ class Backend:
         return self.bodies(key, lambda: Raw.of(detail(self.version(org, name, version))))
 
     def list_models(self, org: str, query: ModelQuery) -> Raw:
-        return self.bodies(("models", org, query), lambda: Raw.of(self._list_models(org, query)))
+        # keyed by plain tuples: the cache counts the bytes of strings and tuples
+        key = ("models", org, astuple(query))
+        return self.bodies(key, lambda: Raw.of(self._list_models(org, query)))
 
     def _list_models(self, org: str, query: ModelQuery) -> Record:
         if org not in self.orgs:

@@ -51,6 +51,7 @@ PYDANTIC_TYPES = {
     "range": "value_error",
     "choice": "enum",
     "repeated": "value_error",
+    "count": "value_error",
 }
 
 
@@ -67,6 +68,8 @@ def _param_message(exc: ParamError) -> str:
         return "Input should be " + " or ".join(repr(c) for c in param.choices)
     if exc.reason == "range":
         return f"Input should be {param.allowed()}"
+    if exc.reason == "count":
+        return exc.describe()
     return "Input should be given once"
 
 

@@ -11,7 +11,6 @@ from mockserver.core.jsonbytes import JSONBytes, Raw
 from mockserver.core.params import Param, parse, parse_path
 from mockserver.core.vendor import backend
 from mockserver.vendors.dreadnode.backend import NAME, SORT_KEYS, ModelQuery, detail
-from mockserver.vendors.dreadnode.errors import Error
 
 SEMVER = (
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -98,7 +97,15 @@ LIST_PARAMS = (
 )
 # repeated keys (`tags=a&tags=b`); a model matches any of the values
 MULTI_PARAMS = tuple(
-    Param(name, description="Repeat for several values; any matches", min_length=1, max_length=256)
+    Param(
+        name,
+        min_length=1,
+        max_length=256,
+        maximum=50,
+        repeated=True,
+        blank_is_absent=False,
+        description="Repeat for several values; any matches",
+    )
     for name in ("tags", "license", "task_categories", "framework", "size_category")
 )
 COMPARE_PARAMS = (
@@ -107,17 +114,14 @@ COMPARE_PARAMS = (
         min_length=1,
         max_length=128,
         pattern=SEMVER,
+        minimum=2,
+        maximum=5,
+        repeated=True,
+        blank_is_absent=False,
         description="A version to compare; repeat it for 2 to 5 versions",
         example=("1.0.0", "1.1.0"),
     ),
 )
-COMPARE_MIN, COMPARE_MAX = 2, 5
-
-
-def _multi(items: list[tuple[str, str]], spec: Param) -> tuple[str, ...]:
-    """Every value given for a repeatable parameter, each checked by its spec."""
-    values = [parse([(k, v)], (spec,))[spec.name] for k, v in items if k == spec.name]
-    return tuple(v for v in values if v is not None)
 
 
 def _query(request: Request) -> list[tuple[str, str]]:
@@ -135,7 +139,7 @@ async def list_models(request: Request) -> Response:
     org = parse_path(request.path_params, (ORG,))["org"]
     items = _query(request)
     single = parse(items, LIST_PARAMS)
-    multi = {spec.name: _multi(items, spec) for spec in MULTI_PARAMS}
+    multi = parse(items, MULTI_PARAMS)
     query = ModelQuery(
         sort_by=single["sort_by"],
         sort_dir=single["sort_dir"],
@@ -163,15 +167,7 @@ async def get_model_version(request: Request) -> Response:
 async def compare_model_versions(request: Request) -> Response:
     """2 to 5 distinct versions side by side, in the order asked, and every metric key."""
     path = parse_path(request.path_params, PATH_PARAMS)
-    asked = _multi(_query(request), COMPARE_PARAMS[0])
-    if not COMPARE_MIN <= len(asked) <= COMPARE_MAX or len(set(asked)) != len(asked):
-        msg = f"Give {COMPARE_MIN} to {COMPARE_MAX} distinct versions, not {len(asked)}"
-        if len(set(asked)) != len(asked):
-            msg = "Each version may be given once"
-        item = {"loc": ["query", "versions"], "msg": msg, "type": "value_error"}
-        raise Error(
-            422, "validation_error", f"Invalid query parameter 'versions': {msg}", errors=[item]
-        )
+    asked = parse(_query(request), COMPARE_PARAMS)["versions"]
     held = backend(request, NAME)
     found = [detail(held.version(path["org"], path["name"], v)) for v in asked]
     rows = [
