@@ -118,6 +118,7 @@ def urls(records: Dataset) -> Iterator[tuple[str, dict[str, str]]]:
             "?sort_by=download_count&sort_dir=asc&framework=pytorch&framework=onnx",
         ):
             yield f"/api/v1/org/{org}/models{query}", {}
+        yield f"/api/v1/org/{org}/models/facets?include_public=true", {}
     for workspace in [None, *(w["id"] for w in records["dashscope"]["workspaces"]), "nope"]:
         headers = {"X-DashScope-WorkSpace": workspace} if workspace else {}
         for query in ("", "?page_size=200", "?page_no=2&page_size=7"):

@@ -111,6 +111,23 @@ def test_list_models_pages_and_filters(client: TestClient, schemas: Schemas) -> 
     assert all(m["is_public"] for m in others if not m["name"].startswith("acme-ai/"))
 
 
+def test_facets_count_the_models_listed(client: TestClient, schemas: Schemas) -> None:
+    response = client.get("/api/v1/org/example/models/facets?include_public=true")
+    assert response.status_code == 200
+    body = response.json()
+    assert_valid(schemas, "dreadnode/facets.response", body)
+    listed = client.get("/api/v1/org/example/models?include_public=true").json()["models"]
+    assert body["total"] == len(listed)
+    frameworks: dict[str, int] = {}
+    for model in listed:
+        frameworks[model["framework"]] = frameworks.get(model["framework"], 0) + 1
+    assert {f["value"]: f["count"] for f in body["framework"]} == frameworks
+    counts = [f["count"] for f in body["framework"]]
+    assert counts == sorted(counts, reverse=True)
+    narrowed = client.get("/api/v1/org/example/models/facets?framework=pytorch").json()
+    assert narrowed["framework"] == [{"value": "pytorch", "count": narrowed["total"]}]
+
+
 def test_get_latest_and_a_version(client: TestClient, schemas: Schemas) -> None:
     latest = detail(schemas, client.get(MODEL))
     versions = client.get(MODEL + "/versions").json()
@@ -129,6 +146,9 @@ def test_get_latest_and_a_version(client: TestClient, schemas: Schemas) -> None:
         ("/api/v1/org/example/models?include_public=yes", 422, "validation_error"),
         ("/api/v1/org/example/models?tags=" + "x" * 300, 422, "validation_error"),
         ("/api/v1/org/nobody/models", 404, "not_found_error"),
+        ("/api/v1/org/nobody/models/facets", 404, "not_found_error"),
+        ("/api/v1/org/example/models/facets?include_public=1", 422, "validation_error"),
+        ("/api/v1/org/example/models/facets?tags=", 422, "validation_error"),
         ("/api/v1/org/Bad_Org/models", 422, "validation_error"),
         (MODEL + "/9.9.9", 404, "not_found_error"),
         (MODEL + "/latest", 422, "validation_error"),

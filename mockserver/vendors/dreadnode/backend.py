@@ -127,6 +127,9 @@ SORT_KEYS: dict[str, Callable[[Record], Any]] = {
 }
 
 
+FACETS = ("tags", "license", "task_categories", "framework", "size_category")
+
+
 def _matches(query: ModelQuery, latest: Record) -> bool:
     """Whether a model (by its newest version) passes every filter of the query."""
     if query.name is not None and latest["name"].split("/", 1)[1] != query.name:
@@ -278,11 +281,12 @@ class Backend:
         key = ("models", org, astuple(query))
         return self.bodies(key, lambda: Raw.of(self._list_models(org, query)))
 
-    def _list_models(self, org: str, query: ModelQuery) -> Record:
+    def _listed(self, org: str, query: ModelQuery) -> list[Record]:
+        """The newest version of each model the query lists (in the models' order)."""
         if org not in self.orgs:
             raise Error(404, "not_found_error", f"Organization '{org}' not found")
         prefix = org + "/"
-        found = [
+        return [
             versions[0]
             for canonical, versions in self.models.items()
             if versions
@@ -292,6 +296,26 @@ class Backend:
             )
             and _matches(query, versions[0])
         ]
+
+    def facets(self, org: str, query: ModelQuery) -> Raw:
+        key = ("facets", org, astuple(query))
+        return self.bodies(key, lambda: Raw.of(self._facets(org, query)))
+
+    def _facets(self, org: str, query: ModelQuery) -> Record:
+        listed = self._listed(org, query)
+        out: Record = {"total": len(listed)}
+        for name in FACETS:
+            counts: dict[str, int] = {}
+            for latest in listed:
+                held = summary(latest)[name]
+                for value in held if isinstance(held, list) else (held,) if held else ():
+                    counts[value] = counts.get(value, 0) + 1
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            out[name] = [{"value": value, "count": count} for value, count in ranked]
+        return out
+
+    def _list_models(self, org: str, query: ModelQuery) -> Record:
+        found = self._listed(org, query)
         found.sort(key=lambda v: v["name"])  # ties by name, in either direction
         found.sort(key=SORT_KEYS[query.sort_by], reverse=query.sort_dir == "desc")
         start = (query.page - 1) * query.limit

@@ -95,6 +95,7 @@ LIST_PARAMS = (
         "search", description="Text in name, pretty name or summary", min_length=1, max_length=256
     ),
 )
+FACET_PARAMS = tuple(p for p in LIST_PARAMS if p.name in ("include_public", "search"))
 # repeated keys (`tags=a&tags=b`); a model matches any of the values
 MULTI_PARAMS = tuple(
     Param(
@@ -135,22 +136,25 @@ async def list_model_versions(request: Request) -> Response:
     return JSONBytes(body)
 
 
+def _model_query(request: Request, specs: tuple[Param, ...]) -> ModelQuery:
+    """list_models' or get_model_facets' query (the facets take no paging or sorting)."""
+    items = _query(request)
+    given = {**parse(items, specs), **parse(items, MULTI_PARAMS)}
+    given["include_public"] = given["include_public"] == "true"
+    return ModelQuery(**given)
+
+
 async def list_models(request: Request) -> Response:
     org = parse_path(request.path_params, (ORG,))["org"]
-    items = _query(request)
-    single = parse(items, LIST_PARAMS)
-    multi = parse(items, MULTI_PARAMS)
-    query = ModelQuery(
-        sort_by=single["sort_by"],
-        sort_dir=single["sort_dir"],
-        page=single["page"],
-        limit=single["limit"],
-        include_public=single["include_public"] == "true",
-        name=single["name"],
-        search=single["search"],
-        **multi,
-    )
+    query = _model_query(request, LIST_PARAMS)
     return JSONBytes(backend(request, NAME).list_models(org, query))
+
+
+async def get_model_facets(request: Request) -> Response:
+    """The values each list filter could take, counted over the models listed."""
+    org = parse_path(request.path_params, (ORG,))["org"]
+    query = _model_query(request, FACET_PARAMS)
+    return JSONBytes(backend(request, NAME).facets(org, query))
 
 
 async def get_model_latest(request: Request) -> Response:

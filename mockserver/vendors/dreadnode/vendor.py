@@ -17,6 +17,7 @@ from mockserver.vendors.dreadnode.reads import (
     ALIAS_PARAMS,
     COMPARE_PARAMS,
     DIGEST,
+    FACET_PARAMS,
     LIST_PARAMS,
     MULTI_PARAMS,
     ORG,
@@ -29,7 +30,8 @@ MODELS = "/api/v1/org/{org}/models"
 MODEL = MODELS + "/{name}"
 VERSION = MODEL + "/{version}"
 DETAIL = "dreadnode/model_detail.response"
-# The literal segments (`versions`, `compare`, `visibility`) come before `{version}`:
+# The literal segments (`facets` before `{name}`; `versions`, `compare`, `visibility`
+# before `{version}`) come first:
 # the first route that matches answers.
 OPERATIONS = (
     Operation(
@@ -40,6 +42,15 @@ OPERATIONS = (
         summary="List models of an organisation (newest version of each), paged.",
         params=(ORG, *LIST_PARAMS, *MULTI_PARAMS),
         response_schema="dreadnode/list_models.response",
+    ),
+    Operation(
+        "GET",
+        MODELS + "/facets",
+        "get_model_facets",
+        reads.get_model_facets,
+        summary="The values each list filter could take, with how many models hold each.",
+        params=(ORG, *FACET_PARAMS, *MULTI_PARAMS),
+        response_schema="dreadnode/facets.response",
     ),
     Operation(
         "GET",
