@@ -55,13 +55,14 @@ async def landing(request: Request) -> HTMLResponse:
     for vendor in request.app.vendors:
         held = ", ".join(f"{n} {c}" for c, n in counts.get(vendor.name, {}).items())
         for op in vendor.operations:
-            url = escape(example_url(op))
-            # a link is a GET: a write is tried from the docs page instead
-            tried = f'<a class="try" href="{url}">{url}</a>' if op.method == "GET" else url
+            url = example_url(op)
+            # a link can only GET: writes are tried from the docs page
+            tried = f'<a class="try" href="{escape(url)}">{escape(url)}</a>'
             rows.append(
                 f"<tr><td>{escape(vendor.title)}</td><td>{escape(op.name)}</td>"
                 f"<td><code>{escape(op.method)} {escape(op.path)}</code></td>"
-                f"<td>{escape(held)}</td><td>{tried}</td></tr>"
+                f"<td>{escape(held)}</td>"
+                f"<td>{tried if op.method == 'GET' else '-'}</td></tr>"
             )
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mockserver</title>

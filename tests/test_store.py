@@ -4,6 +4,7 @@ backend rebuilt from the same records (no drift), after adds, removes and a rese
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
 import json
 import threading
@@ -105,7 +106,21 @@ def urls(records: Dataset) -> Iterator[tuple[str, dict[str, str]]]:
     for model in records["dreadnode"]["models"]:
         org, name = model["name"].split("/", 1)
         yield f"/api/v1/org/{org}/models/{name}/versions", {}
+        yield f"/api/v1/org/{org}/models/{name}", {}
     yield "/api/v1/org/nobody/models/x/versions", {}
+    dn_versions = records["dreadnode"]["versions"]
+    for version in dn_versions[:3] + dn_versions[-3:]:
+        org, name = version["name"].split("/", 1)
+        yield f"/api/v1/org/{org}/models/{name}/{version['version']}", {}
+    for org in [o["slug"] for o in records["dreadnode"]["orgs"]]:
+        for query in (
+            "",
+            "?sort_by=name&sort_dir=asc&limit=3&page=2",
+            "?sort_by=updated_at&include_public=true",
+            "?sort_by=download_count&sort_dir=asc&framework=pytorch&framework=onnx",
+        ):
+            yield f"/api/v1/org/{org}/models{query}", {}
+        yield f"/api/v1/org/{org}/models/facets?include_public=true", {}
     for workspace in [None, *(w["id"] for w in records["dashscope"]["workspaces"]), "nope"]:
         headers = {"X-DashScope-WorkSpace": workspace} if workspace else {}
         for query in ("", "?page_size=200", "?page_no=2&page_size=7"):
@@ -216,6 +231,65 @@ def test_replacing_and_deleting_then_reset_answers_as_loaded(full: Dataset, vend
         assert client.post("/_mock/reset").status_code == 200
         assert held(client) == full
         assert answers(client, full) == loaded
+
+
+def test_dreadnode_writes_answer_as_a_rebuild_and_reset_undoes_them(full: Dataset) -> None:
+    """Pushes, alias moves, metrics, visibility, downloads and deletes (the model goes with
+    its last version) through the API: then a rebuild from the records held answers the
+    same, and a reset gives back the loaded answers."""
+    loaded = fresh_answers(full, full)
+    base = "/api/v1/org/example/models/example"
+    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+        answers(client, full)
+        push(client, "example/pushed", "1.0.0", {"aliases": ["champion"], "task": "t"})
+        push(client, "example/pushed", "1.1.0", {"aliases": ["champion"]})
+        ok = [
+            client.post(f"{base}/1.0.0/aliases", json={"alias": "stable"}),  # moves from 1.1.0
+            client.put(f"{base}/1.0.1/metrics", json={"acc": 0.5}),
+            client.put(f"{base}/1.0.1/metrics", json={"f1": "high"}),
+            client.patch(f"{base}/visibility", json={"is_public": True}),
+            client.post(f"{base}/1.2.0/download"),
+            client.delete(f"{base}/1.1.0/aliases/latest"),
+            client.delete(f"{base}/1.0.1"),
+            client.delete("/api/v1/org/example/models/llama-3.1-8b-guard/0.1.0"),
+            client.delete("/api/v1/org/example/models/llama-3.1-8b-guard/0.2.0"),
+        ]
+        assert [r.status_code for r in ok] == [200] * len(ok), [r.text for r in ok]
+        asked = held(client)
+        assert all(m["name"] != "example/llama-3.1-8b-guard" for m in asked["dreadnode"]["models"])
+        assert answers(client, full) == fresh_answers(asked, full)
+        assert answers(client, asked) == fresh_answers(asked, asked)
+        assert client.post("/_mock/reset").status_code == 200
+        assert held(client) == full
+        assert answers(client, full) == loaded
+
+
+def push(client: TestClient, canonical: str, version: str, manifest: dict[str, Any]) -> None:
+    """What the SDK's OCI push sends: the config blob (the model manifest), then the
+    manifest naming it."""
+    config = json.dumps(manifest, sort_keys=True).encode()
+    digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    started = client.post(f"/api/v1/{canonical}/blobs/uploads/")
+    assert started.status_code == 202, started.text
+    put = client.put(f"{started.headers['location']}?digest={digest}", content=config)
+    assert put.status_code == 201, put.text
+    oci = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.dreadnode.config.v1+json",
+            "digest": digest,
+            "size": len(config),
+        },
+        "layers": [],
+        "annotations": {
+            "io.dreadnode.type": "model",
+            "io.dreadnode.name": canonical,
+            "io.dreadnode.version": version,
+        },
+    }
+    done = client.put(f"/api/v1/{canonical}/manifests/{version}", content=json.dumps(oci))
+    assert done.status_code == 201, done.text
 
 
 def test_a_change_set_is_all_or_nothing(full: Dataset) -> None:
