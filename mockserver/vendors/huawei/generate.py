@@ -10,7 +10,8 @@ from mockserver.core.generate import utc_text
 
 
 def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[tuple[str, Record]]:
-    """n models in the first workspace, most of them its current user's."""
+    """n models in the first workspace, most of them its current user's, each with an
+    earlier version besides its current one (n versions records)."""
     if not records.get("workspaces"):
         return
     workspace = records["workspaces"][0]
@@ -48,6 +49,17 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
             "update_user": owner,
         }
         yield "models", model
+        version = model["current_version"]
+        yield (
+            "versions",
+            {
+                **version,
+                "model_id": model["id"],
+                "id": pools.hex(32),
+                "name": f"v0.{pools.number(0, 10)}",
+                "create_time": utc_text(pools.later(created)),
+            },
+        )
 
 
 def _user(pools: Any) -> Record:

@@ -7,21 +7,102 @@ from mockserver.vendors.huawei.auth import authenticate
 from mockserver.vendors.huawei.backend import COLLECTIONS, NAME, build
 from mockserver.vendors.huawei.errors import STATUS_CODES, error_for_status, param_error
 from mockserver.vendors.huawei.generate import generate
-from mockserver.vendors.huawei.reads import LIST_PARAMS, PATH_PARAMS, list_models
+from mockserver.vendors.huawei.reads import (
+    LIST_PARAMS,
+    MODEL_PARAM,
+    PAGE_PARAMS,
+    PATH_PARAMS,
+    VERSION_LIST_PARAMS,
+    VERSION_PARAM,
+    list_base_models,
+    list_model_versions,
+    list_models,
+)
+from mockserver.vendors.huawei.writes import (
+    cleanup_model,
+    create_model,
+    delete_model_version,
+    update_model,
+    write_error,
+)
+
+MODELS = "/v1/workspaces/{workspace_id}/models"
+MODEL = MODELS + "/{model_id}"
+TOO_LARGE = (413,)  # APIG's documented answer to a body past the limit
 
 VENDOR = Vendor(
     name=NAME,
     title="Huawei Cloud DataArts Fabric",
-    prefixes=("/v1/workspaces",),
+    prefixes=("/v1/workspaces", "/v1/base-models"),
     operations=(
         Operation(
             "GET",
-            "/v1/workspaces/{workspace_id}/models",
+            MODELS,
             "ListModels",
             list_models,
-            summary="Lists the models of a workspace.",
+            summary="Lists the models of a workspace (id=<model id> reads one).",
             params=(*PATH_PARAMS, *LIST_PARAMS),
             response_schema="huawei/list_models.response",
+        ),
+        Operation(
+            "POST",
+            MODELS,
+            "CreateModelDefinition",
+            create_model,
+            summary="Creates a model and its first version (current at once).",
+            params=PATH_PARAMS,
+            response_schema="huawei/create_model.response",
+            request_schema="huawei/create_model.request",
+            errors=TOO_LARGE,
+        ),
+        Operation(
+            "PUT",
+            MODEL,
+            "UpdateModelDefinition",
+            update_model,
+            summary="Renames or describes a model, adds a version (made current) or makes "
+            "another version current.",
+            params=(*PATH_PARAMS, MODEL_PARAM),
+            response_schema="huawei/update_model.response",
+            request_schema="huawei/update_model.request",
+            errors=TOO_LARGE,
+        ),
+        Operation(
+            "DELETE",
+            MODEL,
+            "CleanupModel",
+            cleanup_model,
+            summary="Deletes a model and its versions, unless an endpoint uses one.",
+            params=(*PATH_PARAMS, MODEL_PARAM),
+            response_schema="huawei/empty.response",
+        ),
+        Operation(
+            "GET",
+            MODEL + "/versions",
+            "ListModelVersions",
+            list_model_versions,
+            summary="Lists the versions of a model, the current one included, newest first.",
+            params=(*PATH_PARAMS, MODEL_PARAM, *VERSION_LIST_PARAMS),
+            response_schema="huawei/list_model_versions.response",
+        ),
+        Operation(
+            "DELETE",
+            MODEL + "/versions/{version_id}",
+            "DeleteModelVersion",
+            delete_model_version,
+            summary="Deletes a version other than the current one, unless an endpoint uses it.",
+            params=(*PATH_PARAMS, MODEL_PARAM, VERSION_PARAM),
+            response_schema="huawei/empty.response",
+            status=202,
+        ),
+        Operation(
+            "GET",
+            "/v1/base-models",
+            "ListBaseModels",
+            list_base_models,
+            summary="Lists the base models a model version can be built on.",
+            params=PAGE_PARAMS,
+            response_schema="huawei/list_base_models.response",
         ),
     ),
     collections=COLLECTIONS,
@@ -32,6 +113,7 @@ VENDOR = Vendor(
     authenticate=authenticate,
     statuses=tuple(STATUS_CODES),
     generate=generate,
+    write_error=write_error,
     security={
         "huawei_token": {
             "type": "apiKey",
