@@ -431,3 +431,16 @@ def test_auth_check_covers_writes(schemas: Schemas) -> None:
         ok(signed, schemas, "huawei/create_model.response")
         gone = client.delete(f"{MODELS}/{QWEN}")
         assert_error(schemas, gone, 401, "APIG.0301")
+
+
+def test_a_clock_set_back_never_updates_before_the_creation(
+    twin: TestClient, schemas: Schemas
+) -> None:
+    created = create(twin, schemas)
+    twin.app.clock.set(AT.timestamp() - 3600)  # type: ignore[attr-defined]
+    url = f"{MODELS}/{created['id']}"
+    body = ok(
+        twin.put(url, json={"version": {"name": "v2"}}), schemas, "huawei/update_model.response"
+    )
+    assert body["update_time"] == body["create_time"] == "2026-03-01T09:30:00.000Z"
+    assert body["current_version"]["create_time"] == body["create_time"]

@@ -8,6 +8,7 @@ the model (`current_version`); its other versions are `versions` records.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -51,6 +52,12 @@ def _new_id(request: Request) -> str:
 
 def _now(request: Request) -> str:
     return utc_text(request.app.clock.now())
+
+
+def _not_before(now: str, floor: str) -> str:
+    """`now`, or `floor` when the mock's clock was set before it: a model is never
+    updated, nor a version of it made, before the model was created."""
+    return floor if datetime.fromisoformat(now) < datetime.fromisoformat(floor) else now
 
 
 def _held(request: Request, collection: str, key: str) -> Record:
@@ -135,7 +142,7 @@ async def update_model(request: Request) -> Response:
     name = str(body.get("name", model["name"]))
     if name.lower() != model["name"].lower() and workspace.named(name):
         raise _taken(workspace, name)
-    now = _now(request)
+    now = _not_before(_now(request), model["create_time"])  # the clock may be set back
     changes: list[Change] = []
     current = model.get("current_version")
     if "version" in body:
