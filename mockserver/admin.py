@@ -8,6 +8,10 @@ GET    /_mock/data                         every record, by vendor and collectio
                                            DUMP_MAX records held); ?vendor=&collection=
                                            &offset=&limit= pages one collection
 POST   /_mock/data/{vendor}/{collection}   add records (one object or a list), all or none
+GET    /_mock/faults                       the live fault rules (times left, next step, window)
+POST   /_mock/faults                       add a rule (core.faults: status, fault, sequence, ...)
+DELETE /_mock/faults                       retire every rule
+DELETE /_mock/faults/{id}                  retire one (an outage switched off)
 
 Bodies are JSON of at most 1 MiB (core.bodies); errors list at most 20 problems.
 """
@@ -16,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import asdict
 from itertools import islice
 from typing import Any
 from urllib.parse import quote
@@ -28,7 +31,7 @@ from starlette.routing import Route
 
 from mockserver._version import __version__
 from mockserver.core.bodies import BodyError, parse_json, read_body
-from mockserver.core.errors import clip, first
+from mockserver.core.errors import clip, first, shown
 from mockserver.core.faults import FaultSpecError, TooManyRules
 from mockserver.core.fixtures import FixtureError
 from mockserver.core.jsonbytes import Raw, dumps
@@ -253,13 +256,25 @@ async def add_fault(request: Request) -> JSONResponse:
         return _error(409, "TooManyFaults", str(exc))
     except FaultSpecError as exc:
         return _error(400, "InvalidFault", str(exc))
-    return JSONResponse(asdict(rule), status_code=201)
+    return JSONResponse(rule.describe(), status_code=201)
 
 
 async def clear_faults(request: Request) -> Response:
     if refusal := _single_process(request):
         return refusal
     request.app.faults.clear()
+    return Response(status_code=204)
+
+
+async def remove_fault(request: Request) -> Response:
+    if refusal := _single_process(request):
+        return refusal
+    text = request.path_params["id"]
+    rule_id = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+    if rule_id is None:
+        return _error(400, "InvalidParameter", f"a fault rule's id is a number, not {shown(text)}")
+    if not request.app.faults.remove(rule_id):
+        return _error(404, "NotFound", f"no fault rule {rule_id}; GET /_mock/faults lists them")
     return Response(status_code=204)
 
 
@@ -273,4 +288,5 @@ routes = [
     Route("/_mock/faults", faults, methods=["GET"], name="mock.faults"),
     Route("/_mock/faults", add_fault, methods=["POST"], name="mock.add_fault"),
     Route("/_mock/faults", clear_faults, methods=["DELETE"], name="mock.clear_faults"),
+    Route("/_mock/faults/{id}", remove_fault, methods=["DELETE"], name="mock.remove_fault"),
 ]

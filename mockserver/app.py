@@ -33,6 +33,13 @@ from mockserver.core.journal import Journal, JournalMiddleware
 from mockserver.core.params import ParamError
 from mockserver.core.schemas import Schemas, bundled
 from mockserver.core.store import Store
+from mockserver.core.transport import (
+    NO_CONNECTION,
+    Broken,
+    connection_of,
+    gateway_page,
+    needs_connection,
+)
 from mockserver.core.vendor import Endpoint, Operation, Vendor, vendor_for
 from mockserver.core.writes import WriteError
 from mockserver.guard import ControlPlaneGuard
@@ -126,7 +133,7 @@ def create_app(
     app.store = store
     app.openapi = openapi.document(vendors, bundled())
     app.journal = journal
-    app.clock = Clock()
+    app.clock = clock = Clock()
     # Workers share a seed for their data, not for their request ids.
     app.rng = random.Random(
         settings.seed if settings.workers == 1 else f"{settings.seed}:{os.getpid()}"
@@ -138,6 +145,7 @@ def create_app(
         seed=settings.seed,
         initial=settings.faults,
         rate_limits=dict(settings.rate_limits),
+        clock=clock,
     )
     return app
 
@@ -317,11 +325,7 @@ class MockApp(Starlette):
         request = Request(scope, receive)
         when, started, status = time.time(), time.perf_counter(), 500
         try:
-            try:
-                response = await endpoint(request)
-            except Exception as exc:  # noqa: BLE001 - each kind has its handler; Exception's logs
-                handler = next(HANDLERS[c] for c in type(exc).__mro__ if c in HANDLERS)
-                response = await handler(request, exc)
+            response = await _respond(endpoint, request)
             status = response.status_code
             await response(scope, receive, send)
         finally:
@@ -329,22 +333,24 @@ class MockApp(Starlette):
             self.journal.record(when, scope, status, duration, described)
 
 
+async def _respond(endpoint: Endpoint, request: Request) -> Response:
+    """The endpoint's answer, or its failure's, as the app's handlers render it."""
+    try:
+        return await endpoint(request)
+    except Exception as exc:  # noqa: BLE001 - each kind has its handler; Exception's logs
+        handler = next(HANDLERS[c] for c in type(exc).__mro__ if c in HANDLERS)
+        return await handler(request, exc)
+
+
 def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
     """The operation's endpoint behind injected faults, the auth check and rate limits."""
     endpoint = operation.endpoint
 
-    async def guarded(request: Request) -> Response:
-        fault = _fault_for(vendor, operation, request)
-        if fault is not None:
-            request.scope.setdefault("state", {})["fault"] = fault.describe()
-            if fault.delay_ms:
-                await asyncio.sleep(fault.delay_ms / 1000)
-            if fault.status is not None:
-                raise _fault_error(vendor, request, fault)
+    async def answer(request: Request) -> Response:
         auth: AuthConfig = request.app.auth
         if auth.mode != "off" and vendor.authenticate is not None:
             await vendor.authenticate(request, auth, operation.name)
-        if fault is None and vendor.name in request.app.faults.rate_limits:
+        if vendor.name in request.app.faults.rate_limits:
             # after the auth check: a refused request does not spend its key's bucket
             limited = request.app.faults.from_rate_limit(vendor.name, _client(request))
             if limited is not None:
@@ -352,8 +358,42 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
                 raise _fault_error(vendor, request, limited)
         return await endpoint(request)
 
+    async def guarded(request: Request) -> Response:
+        fault = _fault_for(vendor, operation, request)
+        if fault is None:
+            return await answer(request)
+        request.scope.setdefault("state", {})["fault"] = fault.describe()
+        if needs_connection(fault.fault) and connection_of(request.scope) is None:
+            error = vendor.error(request, 400)
+            error.message = (
+                f"The mock cannot apply this fault: {NO_CONNECTION.format(fault=fault.fault)}."
+            )
+            raise error
+        if fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+        if fault.fault is None:
+            if fault.status is not None:
+                raise _fault_error(vendor, request, fault)
+            return await answer(request)  # a sequence's step with the usual answer
+        return await _broken(vendor, request, fault, answer)
+
     guarded.__name__ = getattr(endpoint, "__name__", "endpoint")
     return guarded
+
+
+async def _broken(vendor: Vendor, request: Request, fault: Fault, answer: Endpoint) -> Response:
+    """The answer a transport fault breaks: the injected status's, a gateway's page, or the
+    operation's own."""
+    assert fault.fault is not None
+    if fault.fault == "gateway_page":
+        assert fault.status is not None
+        page = gateway_page(vendor.gateway, fault.status)
+        return Broken(Response(status_code=fault.status), fault.fault, page=page)
+    if fault.status is not None:
+        inner = _fault_error(vendor, request, fault).render(request)
+    else:
+        inner = await _respond(answer, request)
+    return Broken(inner, fault.fault, fault.bytes_per_s or 0)
 
 
 def _fault_for(vendor: Vendor, operation: Operation, request: Request) -> Fault | None:
@@ -368,7 +408,9 @@ def _fault_for(vendor: Vendor, operation: Operation, request: Request) -> Fault 
         error.message = f"The mock cannot apply this directive: {exc}."
         raise error from None
     if fault is None:
-        fault = faults.from_rules(vendor.name, operation.name, request.url.path)
+        fault = faults.from_rules(
+            vendor.name, operation.name, request.url.path, vendor.workspace(request)
+        )
     return fault
 
 

@@ -14,7 +14,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -171,9 +170,14 @@ class MockServer:
         return self._on_loop(lambda: self.app.store.add(vendor, collection, batch, source="add()"))
 
     def fault(self, **rule: Any) -> dict[str, Any]:
-        """Add a fault rule: vendor, operation, path (glob), status, delay_ms, times,
-        probability (any subset). Returns the rule with its id; raises FaultSpecError."""
-        return asdict(self.app.faults.add(rule))
+        """Add a fault rule (the fields of POST /_mock/faults: vendor, operation, path,
+        workspace, status, fault, delay_ms, bytes_per_s, times, probability, sequence,
+        repeat, from_s, until_s). Returns the rule with its id; raises FaultSpecError."""
+        return self._on_loop(lambda: self.app.faults.add(rule).describe())
+
+    def remove_fault(self, rule_id: int) -> bool:
+        """Retire one fault rule (an outage switched off); False if there is none."""
+        return self._on_loop(lambda: self.app.faults.remove(rule_id))
 
     def faults(self) -> list[dict[str, Any]]:
         """The live fault rules, with their remaining counts (as GET /_mock/faults)."""

@@ -135,7 +135,7 @@ def _entry(
         "path": path,
         "query": _query(query),
         "headers": auth_headers(headers),
-        "status": status,
+        "status": status or None,  # 0: nothing answered (a connection reset on purpose)
         "vendor": described[0],
         "operation": described[1],
         "request_id": request_id,

@@ -18,6 +18,12 @@ from mockserver.core.writes import WriteError
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
+def path_workspace(request: Request) -> str | None:
+    """The workspace a request is about: its `workspace_id` path parameter, if any."""
+    found = request.path_params.get("workspace_id")
+    return found if isinstance(found, str) else None
+
+
 @dataclass(frozen=True)
 class Operation:
     """One emulated endpoint, at the vendor's real path."""
@@ -55,6 +61,10 @@ class Vendor:
     write_error: Callable[[Request, WriteError], ApiError] | None = None
     # yields (collection, record) pairs: n synthetic records per collection it fills
     generate: Callable[[dict[str, list[Any]], int, Any], Iterator[tuple[str, Record]]] | None = None
+    # the workspace a request is about, for fault rules by workspace (outage of one)
+    workspace: Callable[[Request], str | None] = path_workspace
+    # whose HTML error page a `gateway_page` fault answers: core.transport.GATEWAYS
+    gateway: str = "generic"
 
     def owns(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)

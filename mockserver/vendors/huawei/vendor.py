@@ -33,6 +33,7 @@ TOO_LARGE = (413,)  # APIG's documented answer to a body past the limit
 VENDOR = Vendor(
     name=NAME,
     title="Huawei Cloud DataArts Fabric",
+    gateway="nginx",  # its gateway's own HTML error page (core.transport)
     prefixes=("/v1/workspaces", "/v1/base-models"),
     operations=(
         Operation(

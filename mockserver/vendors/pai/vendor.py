@@ -12,6 +12,7 @@ from mockserver.vendors.pai.reads import LIST_PARAMS, MODEL_ID, get_model, list_
 VENDOR = Vendor(
     name=NAME,
     title="Alibaba Cloud PAI (AIWorkSpace 2021-02-04)",
+    gateway="tengine",  # its gateway's own HTML error page (core.transport)
     prefixes=("/api/v1/models",),
     operations=(
         Operation(
