@@ -46,6 +46,7 @@ def test_every_generated_record_passes_the_fixture_rules() -> None:
         ("huawei", "base_models"): 0,
         ("huawei", "models"): N,
         ("huawei", "versions"): N,
+        ("huawei", "endpoints"): N,
         ("dreadnode", "orgs"): 0,
         ("dreadnode", "models"): N,
         ("dreadnode", "versions"): N,

@@ -106,6 +106,10 @@ def urls(records: Dataset) -> Iterator[tuple[str, dict[str, str]]]:
         yield f"{base}?limit=100", {}
         yield f"{base}?offset=1&limit=1", {}
     yield "/v1/base-models?limit=100", {}
+    for workspace in records["huawei"]["workspaces"]:
+        yield f"/v1/workspaces/{workspace['id']}/endpoints?limit=100&visibility=ALL", {}
+    for endpoint in records["huawei"]["endpoints"][::4]:
+        yield f"/v1/workspaces/{endpoint['workspace_id']}/endpoints/{endpoint['id']}", {}
     for model in records["dreadnode"]["models"]:
         org, name = model["name"].split("/", 1)
         yield f"/api/v1/org/{org}/models/{name}/versions", {}
@@ -329,9 +333,19 @@ def huawei_writes(client: TestClient, records: Dataset) -> None:
         ("DELETE", f"{url}/{mine[1]['id']}", None),
         ("DELETE", f"{url}/{created[2]}", None),
     ]
+    serving = [e for e in records["huawei"]["endpoints"] if e["cap"]["cap_id"] == mine[1]["id"]]
+    served = {"cap_id": created[0], "version_id": client.get(f"{url}?id={created[0]}").json()}
+    served["version_id"] = served["version_id"]["models"][0]["current_version"]["id"]
+    endpoints = "/v1/workspaces/default/endpoints"
+    made = client.post(endpoints, json={"name": "twin-serving", "cap": served})
+    assert made.status_code == 200, made.text
+    steps[4:4] = [("DELETE", f"{endpoints}/{e['id']}", None) for e in serving]
     for method, path, body in steps:
         response = client.request(method, path, json=body)
         assert response.status_code in (200, 202, 404), response.text
+        for endpoint in (*serving, made.json()):  # read until settled (reads:1, 2 reads)
+            for _ in range(2):
+                client.get(f"{endpoints}/{endpoint['id']}")
     clock.reset()
 
 

@@ -1,4 +1,5 @@
-"""huaweicloudsdkdataartsfabric, unchanged, against the twin: models and their versions."""
+"""huaweicloudsdkdataartsfabric, unchanged, against the twin: models, their versions and
+the endpoints that serve them."""
 
 from __future__ import annotations
 
@@ -7,17 +8,25 @@ from collections.abc import Iterator
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkdataartsfabric.v1 import (
+    CapRef,
     CleanupModelRequest,
+    CreateEndpointRequest,
     CreateModelDefinitionRequest,
     CreateModelInput,
     DataArtsFabricClient,
+    DeleteEndpointRequest,
     DeleteModelVersionRequest,
+    EndpointInput,
     ListBaseModelsRequest,
+    ListEndpointsRequest,
     ListModelsRequest,
     ListModelVersionsRequest,
     LlmModelConfig,
     ModelConfig,
     ModelVersionInput,
+    ShowEndpointRequest,
+    UpdateEndpointRequest,
+    UpdateEndpointRequestBody,
     UpdateModelDefinitionRequest,
     UpdateModelInput,
 )
@@ -102,3 +111,78 @@ def test_sdk_errors_carry_the_code_and_request_id(
     with pytest.raises(ClientRequestException) as gone:
         client.cleanup_model(CleanupModelRequest(workspace_id=WS, model_id="f" * 32))
     assert gone.value.status_code == 404
+
+
+def status(client: DataArtsFabricClient, endpoint_id: str) -> str:
+    shown = client.show_endpoint(ShowEndpointRequest(workspace_id=WS, endpoint_id=endpoint_id))
+    return str(shown.status)
+
+
+def test_create_version_serve_refuse_delete_cleanup(
+    client: DataArtsFabricClient, mockserver: MockServer
+) -> None:
+    """The twin's whole flow: a model, a new version, an endpoint serving it until
+    RUNNING, deletes refused while it serves, the endpoint deleted, the model cleaned up."""
+    model_id, first = new_model(client)
+    mockserver.app.clock.advance(1)
+    second = client.update_model_definition(
+        UpdateModelDefinitionRequest(
+            workspace_id=WS,
+            model_id=model_id,
+            body=UpdateModelInput(version=ModelVersionInput(name="v2")),
+        )
+    ).current_version.id
+
+    body = EndpointInput(
+        name="sdk-chat", type="inference", cap=CapRef(cap_id=model_id, version_id=second)
+    )
+    created = client.create_endpoint(CreateEndpointRequest(workspace_id=WS, body=body))
+    assert str(created.status) == "CREATING"
+    assert created.x_request_id == mockserver.requests()[-1]["request_id"]
+    assert status(client, created.id) == "CREATING"  # reads:1, the default
+    assert status(client, created.id) == "RUNNING"
+    listed = client.list_endpoints(ListEndpointsRequest(workspace_id=WS, model_id=model_id))
+    assert [e.id for e in listed.endpoints] == [created.id]
+
+    for refused in (
+        lambda: client.delete_model_version(
+            DeleteModelVersionRequest(workspace_id=WS, model_id=model_id, version_id=second)
+        ),
+        lambda: client.cleanup_model(CleanupModelRequest(workspace_id=WS, model_id=model_id)),
+    ):
+        with pytest.raises(ClientRequestException) as info:
+            refused()
+        assert (info.value.status_code, info.value.error_code) == (400, "common.01000001")
+        assert created.id in info.value.error_msg
+    # no longer current, the served version is still in use
+    client.update_model_definition(
+        UpdateModelDefinitionRequest(
+            workspace_id=WS, model_id=model_id, body=UpdateModelInput(current_version_id=first)
+        )
+    )
+    with pytest.raises(ClientRequestException) as in_use:
+        client.delete_model_version(
+            DeleteModelVersionRequest(workspace_id=WS, model_id=model_id, version_id=second)
+        )
+    assert "in use" in in_use.value.error_msg
+
+    updated = client.update_endpoint(
+        UpdateEndpointRequest(
+            workspace_id=WS,
+            endpoint_id=created.id,
+            body=UpdateEndpointRequestBody(description="serving v2"),
+        )
+    )
+    assert str(updated.status) == "UPDATING"
+    assert status(client, created.id) == "UPDATING"
+    assert status(client, created.id) == "RUNNING"
+
+    deleted = client.delete_endpoint(DeleteEndpointRequest(workspace_id=WS, endpoint_id=created.id))
+    assert deleted.id == created.id
+    assert status(client, created.id) == "DELETING"
+    with pytest.raises(ClientRequestException) as gone:
+        status(client, created.id)
+    assert gone.value.status_code == 404
+
+    client.cleanup_model(CleanupModelRequest(workspace_id=WS, model_id=model_id))
+    assert client.list_models(ListModelsRequest(workspace_id=WS, id=model_id)).total == 0

@@ -45,8 +45,14 @@ COLLECTIONS = (
     Collection(
         "versions", "huawei/version.record", key=("id",), link=Link("model_id", "models", "id")
     ),
+    Collection(
+        "endpoints",
+        "huawei/endpoint.record",
+        key=("id",),
+        link=Link("workspace_id", "workspaces", "id"),
+    ),
 )
-MODELS, VERSIONS = COLLECTIONS[2], COLLECTIONS[3]
+MODELS, VERSIONS, ENDPOINTS = COLLECTIONS[2], COLLECTIONS[3], COLLECTIONS[4]
 
 RESULTS_BUDGET = 2**20  # bytes of filtered lists kept per workspace, keys included
 SORT_KEYS: dict[str, Callable[[Record], Any]] = {
@@ -75,6 +81,7 @@ class Workspace:
         default_factory=dict
     )
     added: int = 0  # ranks given so far
+    endpoints: dict[str, Record] = field(default_factory=dict)  # by id, in held order
 
     def __post_init__(self) -> None:
         for model in self.models.values():
@@ -217,6 +224,8 @@ class Backend:
     # the model); a model's few versions are sorted when listed
     versions: dict[str, dict[str, Record]] = field(default_factory=dict)
     base_models: dict[str, Record] = field(default_factory=dict)  # by type, in order
+    # version id -> the endpoints serving it (an ordered set): the version is "in use"
+    bound: dict[str, dict[str, None]] = field(default_factory=dict)
     raw: RawCache = field(default_factory=RawCache)
     bodies: Bodies = field(default_factory=Bodies)  # ListModels bodies, by request
 
@@ -229,15 +238,31 @@ class Backend:
         elif collection == "versions":
             held = self.versions.setdefault(record["model_id"], {})
             held[record["id"]] = VERSIONS.public(record)
+        elif collection == "endpoints":
+            self.workspaces[record["workspace_id"]].endpoints[record["id"]] = ENDPOINTS.public(
+                record
+            )
+            self._bind(record, 1)
         else:
             self.workspaces[record["workspace_id"]].add(MODELS.public(record))
         self.bodies = Bodies()
 
+    def _bind(self, endpoint: Record, step: int) -> None:
+        """Note (step 1) or forget (-1) the version an endpoint serves."""
+        version = endpoint["cap"]["version_id"]
+        if step > 0:
+            self.bound.setdefault(version, {})[endpoint["id"]] = None
+            return
+        serving = self.bound[version]
+        del serving[endpoint["id"]]
+        if not serving:
+            del self.bound[version]
+
     def remove(self, collection: str, record: Record) -> None:
         """One record less (a parent only once its children are gone)."""
         if collection == "workspaces":
-            if self.workspaces[record["id"]].models:
-                raise ValueError(f"workspace {record['id']} still has models")
+            if self.workspaces[record["id"]].models or self.workspaces[record["id"]].endpoints:
+                raise ValueError(f"workspace {record['id']} still has models or endpoints")
             del self.workspaces[record["id"]]
         elif collection == "base_models":
             del self.base_models[record["base_model_type"]]
@@ -246,6 +271,9 @@ class Backend:
             self.raw.forget(held.pop(record["id"]))
             if not held:
                 del self.versions[record["model_id"]]
+        elif collection == "endpoints":
+            del self.workspaces[record["workspace_id"]].endpoints[record["id"]]
+            self._bind(record, -1)
         else:
             if record["id"] in self.versions:
                 raise ValueError(f"model {record['id']} still has versions")
@@ -258,6 +286,11 @@ class Backend:
             replaced = self.workspaces[old["workspace_id"]].replace(MODELS.public(new))
             self.raw.forget(replaced)
             self.bodies = Bodies()
+            return
+        if collection == "endpoints":  # keeps its place in the list
+            self._bind(old, -1)
+            self.workspaces[new["workspace_id"]].endpoints[new["id"]] = ENDPOINTS.public(new)
+            self._bind(new, 1)
             return
         self.remove(collection, old)
         self.add(collection, new)
@@ -309,6 +342,42 @@ class Backend:
             found = [v for v in found if term in v["name"].lower()]
         return listing.by_offset(found, q["offset"], q["limit"])
 
+    def in_use(self, version_ids: Iterable[str]) -> list[str]:
+        """The endpoints serving any of these versions (each version's few are looked up)."""
+        return [e for v in version_ids for e in self.bound.get(v, {})]
+
+    def endpoint(self, workspace_id: str, endpoint_id: str) -> Record:
+        """An endpoint of the workspace (the API's form), or 404."""
+        found = self.workspace(workspace_id).endpoints.get(endpoint_id)
+        if found is None:
+            raise Error(
+                404,
+                "common.01000001",
+                NOT_FOUND,
+                solution=f"Check the endpoint ID: endpoint {endpoint_id} does not exist in "
+                f"workspace {workspace_id}.",
+            )
+        return found
+
+    def list_endpoints(self, workspace_id: str, q: Mapping[str, Any]) -> listing.Page[Record]:
+        """Newest first: the reverse of the order held (created last, listed first)."""
+        workspace = self.workspace(workspace_id)
+        if q["endpoint_id"] is not None:
+            one = workspace.endpoints.get(q["endpoint_id"])
+            found: list[Record] = [one] if one is not None else []
+        else:
+            found = list(reversed(workspace.endpoints.values()))
+        term = None if q["name"] is None else q["name"].lower()
+        visible = _visible(workspace.caller, q["visibility"], "owner")
+        found = listing.where(
+            found,
+            visible,
+            None if q["model_id"] is None else (lambda e: e["cap"]["cap_id"] == q["model_id"]),
+            None if term is None else (lambda e: term in e["name"].lower()),
+            None if q["type"] is None else (lambda e: e["type"] == q["type"]),
+        )
+        return listing.by_offset(found, q["offset"], q["limit"])
+
     def list_base_models(self, q: Mapping[str, Any]) -> listing.Page[Record]:
         return listing.by_offset(list(self.base_models.values()), q["offset"], q["limit"])
 
@@ -317,11 +386,14 @@ def _same(held: Record, probe: Record) -> bool:
     return bool(held["id"] == probe["id"])
 
 
-def _visible(caller: str, visibility: str | None) -> Callable[[Record], bool]:
-    """The documented visibility filter; others' PRIVATE models are never visible."""
+def _visible(
+    caller: str, visibility: str | None, by: str = "create_user"
+) -> Callable[[Record], bool]:
+    """The documented visibility filter; others' PRIVATE models (or endpoints: `by`
+    "owner") are never visible."""
 
     def mine(m: Record) -> bool:
-        return bool(m["create_user"]["user_id"] == caller)
+        return bool(m[by]["user_id"] == caller)
 
     if visibility == "PRIVATE":
         return lambda m: mine(m) and m["visibility"] == "PRIVATE"
@@ -348,4 +420,6 @@ def build(records: Mapping[str, Sequence[Record]]) -> Backend:
     for version in records.get("versions", []):
         held = backend.versions.setdefault(version["model_id"], {})
         held[version["id"]] = VERSIONS.public(version)
+    for endpoint in records.get("endpoints", []):
+        backend.add("endpoints", endpoint)
     return backend

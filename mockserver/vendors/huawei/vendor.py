@@ -5,6 +5,17 @@ from __future__ import annotations
 from mockserver.core.vendor import Operation, Vendor
 from mockserver.vendors.huawei.auth import authenticate
 from mockserver.vendors.huawei.backend import COLLECTIONS, NAME, build
+from mockserver.vendors.huawei.endpoints import (
+    ENDPOINT_PARAM,
+    KIND,
+    SHOW_PARAMS,
+    create_endpoint,
+    delete_endpoint,
+    list_endpoints,
+    show_endpoint,
+    update_endpoint,
+)
+from mockserver.vendors.huawei.endpoints import LIST_PARAMS as ENDPOINT_LIST_PARAMS
 from mockserver.vendors.huawei.errors import STATUS_CODES, error_for_status, param_error
 from mockserver.vendors.huawei.generate import generate
 from mockserver.vendors.huawei.reads import (
@@ -28,6 +39,8 @@ from mockserver.vendors.huawei.writes import (
 
 MODELS = "/v1/workspaces/{workspace_id}/models"
 MODEL = MODELS + "/{model_id}"
+ENDPOINTS = "/v1/workspaces/{workspace_id}/endpoints"
+ENDPOINT = ENDPOINTS + "/{endpoint_id}"
 TOO_LARGE = (413,)  # APIG's documented answer to a body past the limit
 
 VENDOR = Vendor(
@@ -105,8 +118,58 @@ VENDOR = Vendor(
             params=PAGE_PARAMS,
             response_schema="huawei/list_base_models.response",
         ),
+        Operation(
+            "POST",
+            ENDPOINTS,
+            "CreateEndpoint",
+            create_endpoint,
+            summary="Creates an endpoint serving a model version (cap); CREATING, then RUNNING.",
+            params=PATH_PARAMS,
+            response_schema="huawei/show_endpoint.response",
+            request_schema="huawei/create_endpoint.request",
+            errors=TOO_LARGE,
+        ),
+        Operation(
+            "GET",
+            ENDPOINTS,
+            "ListEndpoints",
+            list_endpoints,
+            summary="Lists the endpoints of a workspace, newest first.",
+            params=(*PATH_PARAMS, *ENDPOINT_LIST_PARAMS),
+            response_schema="huawei/list_endpoints.response",
+        ),
+        Operation(
+            "GET",
+            ENDPOINT,
+            "ShowEndpoint",
+            show_endpoint,
+            summary="Shows an endpoint and its state.",
+            params=(*PATH_PARAMS, ENDPOINT_PARAM, *SHOW_PARAMS),
+            response_schema="huawei/show_endpoint.response",
+        ),
+        Operation(
+            "PUT",
+            ENDPOINT,
+            "UpdateEndpoint",
+            update_endpoint,
+            summary="Updates a RUNNING endpoint (a new cap rebinds it); UPDATING, then RUNNING.",
+            params=(*PATH_PARAMS, ENDPOINT_PARAM),
+            response_schema="huawei/show_endpoint.response",
+            request_schema="huawei/update_endpoint.request",
+            errors=TOO_LARGE,
+        ),
+        Operation(
+            "DELETE",
+            ENDPOINT,
+            "DeleteEndpoint",
+            delete_endpoint,
+            summary="Deletes an endpoint: DELETING, then gone (its version is free again).",
+            params=(*PATH_PARAMS, ENDPOINT_PARAM),
+            response_schema="huawei/delete_endpoint.response",
+        ),
     ),
     collections=COLLECTIONS,
+    lifecycles=(KIND,),
     build=build,
     error=error_for_status,
     param_error=param_error,

@@ -45,12 +45,12 @@ def bad_request(reason: str, solution: str | None = None) -> Error:
     return Error(400, "common.01000001", message, solution=solution)
 
 
-def _new_id(request: Request) -> str:
+def new_id(request: Request) -> str:
     """32 hex digits from the app's random source (a seeded server repeats them)."""
     return f"{request.app.rng.getrandbits(128):032x}"
 
 
-def _now(request: Request) -> str:
+def now_text(request: Request) -> str:
     return utc_text(request.app.clock.now())
 
 
@@ -60,20 +60,20 @@ def _not_before(now: str, floor: str) -> str:
     return floor if datetime.fromisoformat(now) < datetime.fromisoformat(floor) else now
 
 
-def _held(request: Request, collection: str, key: str) -> Record:
+def held_record(request: Request, collection: str, key: str) -> Record:
     """The record as the store holds it (link fields included), for a Change's `old`."""
     record: Record = request.app.store.records[NAME][collection][(key,)]
     return record
 
 
-def _apply(request: Request, changes: list[Change]) -> None:
+def apply_changes(request: Request, changes: list[Change]) -> None:
     try:
         request.app.store.apply(NAME, changes)
     except FixtureError as exc:
         raise refused(exc) from None
 
 
-def _reply(request: Request, body: Any, status: int = 200) -> Response:
+def reply(request: Request, body: Any, status: int = 200) -> Response:
     response = JSONBytes(dumps(body), headers={"X-Request-Id": request_id(request, "hex")})
     response.status_code = status
     return response
@@ -90,7 +90,7 @@ def _version(request: Request, given: Record, workspace: Workspace, now: str) ->
             f"(ListBaseModels offers: {offered})",
             "Set version.config.llm_model_config.base_model_type to one ListBaseModels returns.",
         )
-    version: Record = {"id": _new_id(request), "name": given["name"], "cap_white_list": []}
+    version: Record = {"id": new_id(request), "name": given["name"], "cap_white_list": []}
     for field in ("description", "config"):
         if field in given:
             version[field] = given[field]
@@ -112,12 +112,12 @@ async def create_model(request: Request) -> Response:
     workspace = store.workspace(path["workspace_id"])
     if workspace.named(body["name"]):
         raise _taken(workspace, body["name"])
-    now = _now(request)
+    now = now_text(request)
     version = _version(request, body["version"], workspace, now)
     model: Record = {
         "workspace_id": path["workspace_id"],
         "visibility": "PRIVATE",
-        "id": _new_id(request),
+        "id": new_id(request),
         "name": body["name"],
         **({"description": body["description"]} if "description" in body else {}),
         "type": body["type"],
@@ -127,8 +127,8 @@ async def create_model(request: Request) -> Response:
         "create_user": workspace.user,
         "update_user": workspace.user,
     }
-    _apply(request, [Change("models", new=model)])
-    return _reply(request, {"id": model["id"], "version_id": version["id"]})
+    apply_changes(request, [Change("models", new=model)])
+    return reply(request, {"id": model["id"], "version_id": version["id"]})
 
 
 async def update_model(request: Request) -> Response:
@@ -142,7 +142,7 @@ async def update_model(request: Request) -> Response:
     name = str(body.get("name", model["name"]))
     if name.lower() != model["name"].lower() and workspace.named(name):
         raise _taken(workspace, name)
-    now = _not_before(_now(request), model["create_time"])  # the clock may be set back
+    now = _not_before(now_text(request), model["create_time"])  # the clock may be set back
     changes: list[Change] = []
     current = model.get("current_version")
     if "version" in body:
@@ -163,11 +163,11 @@ async def update_model(request: Request) -> Response:
         chosen = body["current_version_id"]
         if chosen not in store.versions.get(model["id"], {}):
             raise _no_version(path["model_id"], chosen)
-        changes.append(Change("versions", old=_held(request, "versions", chosen)))
+        changes.append(Change("versions", old=held_record(request, "versions", chosen)))
         current = store.versions[model["id"]][chosen]
         changes += _retire(model)
     new = {
-        **_held(request, "models", model["id"]),
+        **held_record(request, "models", model["id"]),
         "name": name,
         "update_time": now,
         "update_user": workspace.user,
@@ -176,9 +176,9 @@ async def update_model(request: Request) -> Response:
         new["description"] = body["description"]
     if current is not None:
         new["current_version"] = current
-    changes.append(Change("models", old=_held(request, "models", model["id"]), new=new))
-    _apply(request, changes)
-    return _reply(request, store.model(path["workspace_id"], path["model_id"]))
+    changes.append(Change("models", old=held_record(request, "models", model["id"]), new=new))
+    apply_changes(request, changes)
+    return reply(request, store.model(path["workspace_id"], path["model_id"]))
 
 
 def _retire(model: Record) -> list[Change]:
@@ -196,6 +196,19 @@ def _no_version(model_id: str, version_id: str) -> Error:
     )
 
 
+def _not_in_use(store: Backend, version_ids: list[str], what: str) -> None:
+    """The documented refusal: a version an endpoint serves cannot be deleted."""
+    serving = store.in_use(version_ids)
+    if serving:
+        shown = ", ".join(serving[:5]) + (
+            f" and {len(serving) - 5} more" if len(serving) > 5 else ""
+        )
+        raise bad_request(
+            f"{what} is in use by endpoint {shown}",
+            "Delete the inference service (DeleteEndpoint) that uses it first.",
+        )
+
+
 async def delete_model_version(request: Request) -> Response:
     """DeleteModelVersion (202): a version other than the current one, not in use."""
     path = parse_path(dict(request.path_params), (*PATH_PARAMS, MODEL_PARAM, VERSION_PARAM))
@@ -210,8 +223,9 @@ async def delete_model_version(request: Request) -> Response:
         )
     if version_id not in store.versions.get(model["id"], {}):
         raise _no_version(model["id"], version_id)
-    _apply(request, [Change("versions", old=_held(request, "versions", version_id))])
-    return _reply(request, {}, 202)
+    _not_in_use(store, [version_id], f"version {version_id}")
+    apply_changes(request, [Change("versions", old=held_record(request, "versions", version_id))])
+    return reply(request, {}, 202)
 
 
 async def cleanup_model(request: Request) -> Response:
@@ -219,10 +233,11 @@ async def cleanup_model(request: Request) -> Response:
     path = parse_path(dict(request.path_params), (*PATH_PARAMS, MODEL_PARAM))
     store: Backend = backend(request, NAME)
     model = store.model(path["workspace_id"], path["model_id"])
+    _not_in_use(store, [v["id"] for v in store.all_versions(model)], f"model {model['id']}")
     changes = [
-        Change("versions", old=_held(request, "versions", v))
+        Change("versions", old=held_record(request, "versions", v))
         for v in store.versions.get(model["id"], {})
     ]
-    changes.append(Change("models", old=_held(request, "models", model["id"])))
-    _apply(request, changes)
-    return _reply(request, {})
+    changes.append(Change("models", old=held_record(request, "models", model["id"])))
+    apply_changes(request, changes)
+    return reply(request, {})
