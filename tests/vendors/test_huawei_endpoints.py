@@ -67,7 +67,8 @@ def test_create_is_creating_then_running(twin: TestClient, schemas: Schemas) -> 
     assert "urls" not in created
     found = running(twin, schemas, name="second")
     assert [u["type"] for u in found["urls"]] == ["PRIVATE"]
-    public = show(twin, schemas, created["id"])  # the first one's second read
+    assert show(twin, schemas, created["id"])["status"] == "CREATING"  # its first read
+    public = show(twin, schemas, created["id"])
     assert public["status"] == "RUNNING"
     assert [u["type"] for u in public["urls"]] == ["PRIVATE", "PUBLIC"]
     assert "public_access" not in public
@@ -114,6 +115,7 @@ def test_update_is_updating_then_running(twin: TestClient, schemas: Schemas) -> 
 
 
 def test_update_and_delete_are_refused_while_changing(twin: TestClient, schemas: Schemas) -> None:
+    assert twin.post("/_mock/transitions", json={"timing": "manual"}).status_code == 200
     created = create(twin, schemas)
     url = f"{ENDPOINTS}/{created['id']}"
     busy = assert_error(schemas, twin.put(url, json={"name": "x-y"}), 400, "common.01000001")
@@ -124,7 +126,7 @@ def test_update_and_delete_are_refused_while_changing(twin: TestClient, schemas:
 def test_delete_is_deleting_then_gone(twin: TestClient, schemas: Schemas) -> None:
     url = f"{ENDPOINTS}/{SERVING}"
     assert ok(twin.delete(url), schemas, "huawei/delete_endpoint.response") == {"id": SERVING}
-    assert show(twin, schemas, SERVING)["status"] == "DELETING"
+    # a write settles what it touches as a read does: this one is the first read
     assert_error(schemas, twin.delete(url), 400, "common.01000001", "DELETING")
     assert_error(schemas, twin.get(url), 404, "common.01000001")
     assert SERVING not in [e["id"] for e in listed(twin, schemas)["endpoints"]]

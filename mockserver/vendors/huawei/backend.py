@@ -54,6 +54,7 @@ COLLECTIONS = (
 )
 MODELS, VERSIONS, ENDPOINTS = COLLECTIONS[2], COLLECTIONS[3], COLLECTIONS[4]
 
+ENDPOINT_ORDER: Callable[[Record], Any] = lambda e: (_time(e["create_time"]), e["id"])  # noqa: E731
 RESULTS_BUDGET = 2**20  # bytes of filtered lists kept per workspace, keys included
 SORT_KEYS: dict[str, Callable[[Record], Any]] = {
     "CREATE_TIME": lambda m: _time(m["create_time"]),
@@ -81,7 +82,21 @@ class Workspace:
         default_factory=dict
     )
     added: int = 0  # ranks given so far
-    endpoints: dict[str, Record] = field(default_factory=dict)  # by id, in held order
+    endpoints: dict[str, Record] = field(default_factory=dict)  # by id
+    # newest first: by create_time, then id, so the order is the data's own, whatever
+    # order records were added in (a reset re-adds deleted ones last)
+    newest: list[Record] = field(default_factory=list)
+
+    def put_endpoint(self, endpoint: Record) -> None:
+        """An endpoint in, or instead of the one with its id (a binary search)."""
+        self.drop_endpoint(endpoint["id"])
+        self.endpoints[endpoint["id"]] = endpoint
+        listing.insert_ordered(self.newest, endpoint, ENDPOINT_ORDER, descending=True)
+
+    def drop_endpoint(self, endpoint_id: str) -> None:
+        held = self.endpoints.pop(endpoint_id, None)
+        if held is not None:
+            del self.newest[listing.locate(self.newest, held, ENDPOINT_ORDER, descending=True)]
 
     def __post_init__(self) -> None:
         for model in self.models.values():
@@ -239,9 +254,7 @@ class Backend:
             held = self.versions.setdefault(record["model_id"], {})
             held[record["id"]] = VERSIONS.public(record)
         elif collection == "endpoints":
-            self.workspaces[record["workspace_id"]].endpoints[record["id"]] = ENDPOINTS.public(
-                record
-            )
+            self.workspaces[record["workspace_id"]].put_endpoint(ENDPOINTS.public(record))
             self._bind(record, 1)
         else:
             self.workspaces[record["workspace_id"]].add(MODELS.public(record))
@@ -272,7 +285,7 @@ class Backend:
             if not held:
                 del self.versions[record["model_id"]]
         elif collection == "endpoints":
-            del self.workspaces[record["workspace_id"]].endpoints[record["id"]]
+            self.workspaces[record["workspace_id"]].drop_endpoint(record["id"])
             self._bind(record, -1)
         else:
             if record["id"] in self.versions:
@@ -287,9 +300,9 @@ class Backend:
             self.raw.forget(replaced)
             self.bodies = Bodies()
             return
-        if collection == "endpoints":  # keeps its place in the list
+        if collection == "endpoints":
             self._bind(old, -1)
-            self.workspaces[new["workspace_id"]].endpoints[new["id"]] = ENDPOINTS.public(new)
+            self.workspaces[new["workspace_id"]].put_endpoint(ENDPOINTS.public(new))
             self._bind(new, 1)
             return
         self.remove(collection, old)
@@ -360,13 +373,13 @@ class Backend:
         return found
 
     def list_endpoints(self, workspace_id: str, q: Mapping[str, Any]) -> listing.Page[Record]:
-        """Newest first: the reverse of the order held (created last, listed first)."""
+        """Newest first (create_time, then id, both descending)."""
         workspace = self.workspace(workspace_id)
         if q["endpoint_id"] is not None:
             one = workspace.endpoints.get(q["endpoint_id"])
             found: list[Record] = [one] if one is not None else []
         else:
-            found = list(reversed(workspace.endpoints.values()))
+            found = workspace.newest
         term = None if q["name"] is None else q["name"].lower()
         visible = _visible(workspace.caller, q["visibility"], "owner")
         found = listing.where(

@@ -244,7 +244,7 @@ async def update_endpoint(request: Request) -> Response:
     if current is None:
         store.endpoint(path["workspace_id"], endpoint_id)  # gone meanwhile: 404
     assert current is not None
-    name = body.get("name", current["name"])
+    name = str(body.get("name", current["name"]))
     if name.lower() != current["name"].lower() and any(
         e["name"].lower() == name.lower() for e in workspace.endpoints.values()
     ):

@@ -215,15 +215,16 @@ async def delete_model_version(request: Request) -> Response:
     store: Backend = backend(request, NAME)
     model = store.model(path["workspace_id"], path["model_id"])
     version_id = path["version_id"]
-    if model.get("current_version", {}).get("id") == version_id:
+    current = model.get("current_version", {}).get("id") == version_id
+    if not current and version_id not in store.versions.get(model["id"], {}):
+        raise _no_version(model["id"], version_id)
+    _not_in_use(store, [version_id], f"version {version_id}")  # the documented refusal first
+    if current:
         raise bad_request(
             f"version {version_id} is the current version of model {model['id']}",
             "Make another version current (UpdateModelDefinition current_version_id) first, "
             "or delete the whole model (CleanupModel).",
         )
-    if version_id not in store.versions.get(model["id"], {}):
-        raise _no_version(model["id"], version_id)
-    _not_in_use(store, [version_id], f"version {version_id}")
     apply_changes(request, [Change("versions", old=held_record(request, "versions", version_id))])
     return reply(request, {}, 202)
 
