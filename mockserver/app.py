@@ -30,6 +30,7 @@ from mockserver.core.faults import Fault, Faults, FaultSpecError
 from mockserver.core.fixtures import Dataset, load_dir
 from mockserver.core.generate import generate, paused_gc
 from mockserver.core.journal import Journal, JournalMiddleware
+from mockserver.core.lifecycle import Lifecycle, Timing, outcomes
 from mockserver.core.params import ParamError
 from mockserver.core.schemas import Schemas, bundled
 from mockserver.core.store import Store
@@ -134,6 +135,7 @@ def create_app(
     app.openapi = openapi.document(vendors, bundled())
     app.journal = journal
     app.clock = clock = Clock()
+    app.lifecycle = lifecycle(settings, store, clock, vendors)
     # Workers share a seed for their data, not for their request ids.
     app.rng = random.Random(
         settings.seed if settings.workers == 1 else f"{settings.seed}:{os.getpid()}"
@@ -145,9 +147,23 @@ def create_app(
         seed=settings.seed,
         initial=settings.faults,
         rate_limits=dict(settings.rate_limits),
+        outcomes=outcomes(k for v in vendors for k in v.lifecycles),
         clock=clock,
     )
     return app
+
+
+def lifecycle(
+    settings: Settings, store: Store, clock: Clock, vendors: Sequence[Vendor]
+) -> Lifecycle:
+    """The machine moving resources through their states, timed as the settings say.
+
+    Several worker processes each hold their own records: a read moving one of them
+    would leave the others behind, so their resources move only when told (which the
+    control plane then refuses), i.e. they keep the states they were loaded with.
+    """
+    timing = Timing.parse(settings.lifecycle) if settings.workers == 1 else Timing("manual")
+    return Lifecycle(store, clock, timing, {v.name: v.lifecycles for v in vendors})
 
 
 KEPT_ENCODED = re.compile(r"(%2[fF]|%25)")
@@ -217,6 +233,7 @@ class MockApp(Starlette):
     openapi: dict[str, Any]
     journal: Journal
     clock: Clock  # the mock's time: every timestamp it writes reads it
+    lifecycle: Lifecycle  # resources moving through their states (core/lifecycle.py)
     rng: random.Random
     auth: AuthConfig
     faults: Faults

@@ -24,6 +24,7 @@ from mockserver._version import __version__
 from mockserver.core.auth import MODES, Credential, credentials, load_credentials
 from mockserver.core.faults import FaultSpecError, parse_rate_limit, rate_limits
 from mockserver.core.fixtures import FixtureError
+from mockserver.core.lifecycle import Timing
 from mockserver.settings import Settings, data_dir
 
 log = logging.getLogger("mockserver")
@@ -77,6 +78,14 @@ def _rate_limit(text: str) -> str:
     except FaultSpecError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _timing(text: str) -> str:
+    """The text of a valid --lifecycle, so argparse reports a bad one (exit 2)."""
+    try:
+        return str(Timing.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -173,6 +182,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="VENDOR=N/s",
         help="a token bucket per credential (or client address): N requests a second "
         "(0.001 to 1,000,000), bursts of N; over it the vendor's 429 (repeatable), e.g. pai=5/s",
+    )
+    serve.add_argument(
+        "--lifecycle",
+        type=_timing,
+        default=Settings.lifecycle,
+        metavar="MODE",
+        help="when resources leave passing states (a deployment's PENDING): immediate (the "
+        "next read), reads:N (after N reads), seconds:S (of the mock's clock, see POST "
+        "/_mock/clock) or manual (POST /_mock/transitions) (default: %(default)s)",
     )
     _control_plane_options(serve)
     serve.add_argument(
@@ -359,6 +377,7 @@ def _serve(args: argparse.Namespace) -> int:
             auth=args.auth,
             credentials=keys,
             rate_limits=tuple(rate_limits(args.rate_limit).items()),
+            lifecycle=args.lifecycle,
             allowed_hosts=tuple(args.allowed_host),
             admin_token=_admin_token(args),
         )

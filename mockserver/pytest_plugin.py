@@ -13,6 +13,10 @@ ini options (pytest.ini, or [tool.pytest.ini_options] in pyproject.toml), for th
 session's server, so that a whole suite runs on its own data without a server per test:
     mockserver_fixtures = tests/data    fixtures folder, relative to the ini file
     mockserver_seed = 7                 seed for request ids and fault probabilities
+    mockserver_lifecycle = manual       timing mode of resources' states (default reads:1)
+
+@pytest.mark.mockserver(lifecycle="immediate") alone keeps the session's server and sets
+its timing mode for this test only (a reset after it gives back the session's).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import httpx
 import pytest
 from a2wsgi import ASGIMiddleware
 
+from mockserver.core.lifecycle import Timing
 from mockserver.testing import MockServer
 
 MARKER = "mockserver"
@@ -40,6 +45,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(default: the bundled fixtures)",
     )
     parser.addini("mockserver_seed", "seed of the session's mock server (default: none)")
+    parser.addini(
+        "mockserver_lifecycle",
+        "when resources leave passing states: immediate, reads:N, seconds:S or manual "
+        "(default: reads:1)",
+    )
 
 
 def session_settings(config: pytest.Config) -> dict[str, Any]:
@@ -61,6 +71,13 @@ def session_settings(config: pytest.Config) -> dict[str, Any]:
             settings["seed"] = int(seed)
         except ValueError:
             raise pytest.UsageError(f"mockserver_seed must be an integer, not {seed!r}") from None
+    lifecycle = str(config.getini("mockserver_lifecycle") or "").strip()
+    if lifecycle:
+        try:
+            Timing.parse(lifecycle)
+        except ValueError as exc:
+            raise pytest.UsageError(f"mockserver_lifecycle: {exc}") from None
+        settings["lifecycle"] = lifecycle
     return settings
 
 
@@ -69,8 +86,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "mockserver(fixtures=None, seed=None, journal_size=1000, auth='off', credentials=(), "
-        "faults=(), rate_limits={}): give this test a mock server of its own, started with "
-        "these MockServer settings",
+        "faults=(), rate_limits={}, lifecycle='reads:1'): give this test a mock server of "
+        "its own, started with these MockServer settings (lifecycle alone: the session's "
+        "server, in that timing mode for this test)",
     )
 
 
@@ -86,11 +104,17 @@ def mockserver_session(pytestconfig: pytest.Config) -> Iterator[MockServer]:
 def mockserver(request: pytest.FixtureRequest) -> Iterator[MockServer]:
     """The mock for this test, its state and journal as loaded at start."""
     marker = request.node.get_closest_marker(MARKER)
+    if marker is not None and not marker.args and set(marker.kwargs) == {"lifecycle"}:
+        shared: MockServer = request.getfixturevalue("mockserver_session")
+        shared.reset()
+        shared.set_timing(marker.kwargs["lifecycle"])  # the next test's reset undoes it
+        yield shared
+        return
     if marker is not None and (marker.args or marker.kwargs):
         with MockServer(*marker.args, **marker.kwargs) as own:
             yield own
         return
-    shared: MockServer = request.getfixturevalue("mockserver_session")
+    shared = request.getfixturevalue("mockserver_session")
     shared.reset()
     yield shared
 

@@ -42,6 +42,9 @@ class Settings:
     credentials: tuple[Credential, ...] = ()  # test keys for auth=verify
     faults: tuple[dict[str, Any], ...] = ()  # fault rules active from the start
     rate_limits: tuple[tuple[str, float], ...] = ()  # (vendor, requests per second)
+    # when resources leave PENDING, UPDATING, DELETING...: immediate, reads:N, seconds:S
+    # or manual (core/lifecycle.py); reads:1 lets a polling client see the state once
+    lifecycle: str = "reads:1"
     workers: int = 1  # uvicorn worker processes; control-plane writes are refused above 1
     # Host names the control plane answers besides IP literals, localhost and `host`
     # (mockserver/guard.py); by default the names in-process clients use. `serve` replaces

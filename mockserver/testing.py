@@ -5,6 +5,10 @@ with MockServer(seed=1) as server:
     server.add("dashscope", "deployments", [...])
     assert server.requests()[-1]["status"] == 200
     server.reset()
+
+Resources with a lifecycle (DashScope deployments) move as the timing mode says:
+    MockServer(lifecycle="manual")           only when told: server.transition(...)
+    server.clock.freeze(); server.clock.advance(600)   the mock's time, for seconds:S
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from mockserver.admin import reset_state
 from mockserver.app import MockApp, create_app
 from mockserver.core.auth import Credential
 from mockserver.core.auth import credentials as parse_credentials
+from mockserver.core.clock import Clock
 from mockserver.core.faults import rate_limits as parse_rate_limits
+from mockserver.core.lifecycle import Timing
 from mockserver.server import Server, options
 from mockserver.settings import Settings
 
@@ -49,6 +55,7 @@ class MockServer:
         credentials: Iterable[str | Credential | Sequence[str]] = (),
         faults: Iterable[Mapping[str, Any]] = (),
         rate_limits: Mapping[str, float] | Iterable[str] = (),
+        lifecycle: str = Settings.lifecycle,
     ) -> None:
         self.settings = Settings(
             host=host,
@@ -62,6 +69,7 @@ class MockServer:
             credentials=parse_credentials(credentials),
             faults=tuple(dict(f) for f in faults),
             rate_limits=tuple(parse_rate_limits(rate_limits).items()),
+            lifecycle=lifecycle,
         )
         self.app: MockApp = create_app(self.settings)  # fixtures are checked here, not later
         self._socket: socket.socket | None = None
@@ -189,3 +197,36 @@ class MockServer:
     def data(self) -> dict[str, Any]:
         """Every record by vendor and collection (as GET /_mock/data)."""
         return self.app.store.dataset()
+
+    # --- time and lifecycles (core/clock.py, core/lifecycle.py) -----------------------
+
+    @property
+    def clock(self) -> Clock:
+        """The mock's clock: `freeze()`, `advance(600)`, `set(epoch)`, `reset()` (as
+        POST /_mock/clock); every timestamp and timed transition reads it."""
+        return self.app.clock
+
+    def set_timing(self, mode: str) -> None:
+        """When resources leave their passing states until the next reset: "immediate",
+        "reads:N", "seconds:S" or "manual"; raises ValueError for another text."""
+        timing = Timing.parse(mode)
+
+        def change() -> None:
+            self.app.lifecycle.timing = timing
+
+        self._on_loop(change)
+
+    def transition(
+        self, vendor: str, resource: str, state: str | None = None, *, kind: str | None = None
+    ) -> dict[str, Any] | None:
+        """Move one resource now: into `state` (any the vendor documents), or along its
+        usual way (PENDING -> RUNNING) when `state` is None. Returns the record as it is
+        now (None once it is gone); raises LifecycleError for what cannot be done."""
+        lifecycle = self.app.lifecycle
+        found = lifecycle.kind(vendor, kind)
+        return self._on_loop(lambda: lifecycle.force(vendor, found, resource, state))
+
+    def transitions(self) -> list[dict[str, Any]]:
+        """Every change of state so far, oldest first: time, vendor, kind, resource, from,
+        to, why (as GET /_mock/transitions)."""
+        return self.app.lifecycle.transitions()
