@@ -60,7 +60,7 @@ async def landing(request: Request) -> HTMLResponse:
             tried = (
                 f'<a class="try" href="{escape(url)}">{escape(url)}</a>'
                 if op.method == "GET"
-                else '<a href="/_mock/docs">interactive docs</a>'
+                else '<a href="/_mock/docs">a write: try it from /_mock/docs</a>'
             )
             rows.append(
                 f"<tr><td>{escape(vendor.title)}</td><td>{escape(op.name)}</td>"
