@@ -19,6 +19,14 @@ GET    /_mock/faults                       the live fault rules (times left, nex
 POST   /_mock/faults                       add a rule (core.faults: status, fault, sequence, ...)
 DELETE /_mock/faults                       retire every rule
 DELETE /_mock/faults/{id}                  retire one (an outage switched off)
+GET    /_mock/state                        the records as a fixtures folder: ?format=tar.gz
+                                           (default), zip, or json ({version, records})
+PUT    /_mock/state                        replace every record (the JSON form), all or none
+POST   /_mock/state/save                   save the records to --state-dir now
+GET    /_mock/snapshots                    the named snapshots held
+POST   /_mock/snapshots/{name}             snapshot the records as `name`
+POST   /_mock/snapshots/{name}/restore     the records back to that snapshot
+DELETE /_mock/snapshots/{name}             forget it
 
 Bodies are JSON of at most 1 MiB (core.bodies); errors list at most 20 problems.
 """
@@ -48,6 +56,7 @@ from mockserver.core.fixtures import FixtureError
 from mockserver.core.jsonbytes import Raw, dumps
 from mockserver.core.lifecycle import Lifecycle, LifecycleError, Timing
 from mockserver.core.params import Param, ParamError, parse_query
+from mockserver.core.state import KINDS, MEDIA, SnapshotError, archive, from_document, save_dir
 
 PROBLEM_LIMIT = 500  # characters of one problem an answer shows
 
@@ -92,9 +101,9 @@ def reset_state(app: Any) -> None:
     the clock (real time) back to how they were at start."""
     app.store.reset()
     app.rng.seed(app.settings.seed)
+    app.clock.reset()  # first: fault windows given at start count from the clock's reading
     app.faults.reset()
     app.lifecycle.reset()
-    app.clock.reset()
 
 
 async def reset(request: Request) -> JSONResponse:
@@ -290,6 +299,139 @@ async def remove_fault(request: Request) -> Response:
         return _error(400, "InvalidParameter", f"a fault rule's id is a number, not {shown(text)}")
     if not request.app.faults.remove(rule_id):
         return _error(404, "NotFound", f"no fault rule {rule_id}; GET /_mock/faults lists them")
+    return Response(status_code=204)
+
+
+# --- the state as files, snapshots -------------------------------------------------------
+
+STATE_PARAMS = (
+    Param(
+        "format",
+        "enum",
+        default="tar.gz",
+        choices=KINDS,
+        description="tar.gz or zip: a fixtures folder; json: {version, records}.",
+    ),
+)
+
+
+async def get_state(request: Request) -> Response:
+    """The records now, as an archive of the fixtures folder or one JSON document.
+
+    Records are taken by reference on the loop; the archive is written in a thread
+    (YAML of many records takes a while), the JSON streamed a chunk at a time."""
+    try:
+        q = parse_query(request.scope["query_string"], STATE_PARAMS)
+    except ParamError as exc:
+        return _error(400, "InvalidParameter", exc.describe())
+    kind = q["format"]
+    dataset = request.app.store.dataset()
+    if kind == "json":
+        return StreamingResponse(_state_json(dataset), media_type=MEDIA[kind])
+    body = await run_in_threadpool(archive, dataset, kind)
+    return Response(
+        body,
+        media_type=MEDIA[kind],
+        headers={"content-disposition": f'attachment; filename="mockserver-state.{kind}"'},
+    )
+
+
+async def _state_json(dataset: dict[str, dict[str, list[Any]]]) -> AsyncIterator[bytes]:
+    from mockserver.core.fixtures import STATE_VERSION
+
+    yield b'{"version":' + dumps(STATE_VERSION) + b',"records":'
+    async for chunk in _dump(dataset):
+        yield chunk
+    yield b"}"
+
+
+def _refused(exc: FixtureError, message: str) -> JSONResponse:
+    problems = first([clip(str(p), PROBLEM_LIMIT) for p in exc.problems])
+    return _error(400, "InvalidState", message, problems=problems)
+
+
+async def put_state(request: Request) -> JSONResponse:
+    """Every record replaced by the body's, checked as fixtures are, all or nothing; the
+    new records are then what was loaded (what a reset returns to)."""
+    if refusal := _single_process(request):
+        return refusal
+    payload = await _json_body(request)
+    if isinstance(payload, JSONResponse):
+        return payload
+    app = request.app
+    vendors = {v.name: v.collections for v in app.vendors}
+    try:
+        dataset = await run_in_threadpool(from_document, payload, vendors, app.store.schemas)
+    except FixtureError as exc:
+        return _refused(exc, "the state was not replaced")
+    app.store.reload(dataset)
+    return JSONResponse({"status": "replaced", "records": app.store.counts()})
+
+
+async def save_state(request: Request) -> JSONResponse:
+    """The records saved to --state-dir now (as on a clean shutdown), atomically."""
+    if refusal := _single_process(request):
+        return refusal
+    app = request.app
+    folder = app.settings.state_dir
+    if folder is None:
+        return _error(
+            409,
+            "NoStateDir",
+            "the server was started without --state-dir: there is nowhere to save to "
+            "(GET /_mock/state exports the records instead)",
+        )
+    dataset = app.store.dataset()
+    try:
+        await run_in_threadpool(save_dir, dataset, folder)
+    except OSError as exc:
+        return _error(500, "SaveFailed", f"could not save to {folder}: {exc}")
+    return JSONResponse({"status": "saved", "path": str(folder), "records": app.store.counts()})
+
+
+def _snapshot_error(exc: SnapshotError) -> JSONResponse:
+    return _error(exc.status, exc.code, exc.message)
+
+
+async def snapshots(request: Request) -> JSONResponse:
+    held = request.app.snapshots
+    return JSONResponse({"snapshots": held.listing(), "bytes": held.bytes()})
+
+
+async def take_snapshot(request: Request) -> JSONResponse:
+    if refusal := _single_process(request):
+        return refusal
+    app = request.app
+    try:
+        snapshot, new = app.snapshots.take(request.path_params["name"], app.store, app.clock)
+    except SnapshotError as exc:
+        return _snapshot_error(exc)
+    return JSONResponse(
+        {**snapshot.describe(), "records": app.store.counts()}, status_code=201 if new else 200
+    )
+
+
+async def restore_snapshot(request: Request) -> JSONResponse:
+    if refusal := _single_process(request):
+        return refusal
+    app = request.app
+    try:
+        snapshot = app.snapshots.get(request.path_params["name"])
+    except SnapshotError as exc:
+        return _snapshot_error(exc)
+    app.store.restore(snapshot.mark)
+    return JSONResponse(
+        {"status": "restored", "name": snapshot.name, "records": app.store.counts()}
+    )
+
+
+async def delete_snapshot(request: Request) -> Response:
+    if refusal := _single_process(request):
+        return refusal
+    try:
+        request.app.snapshots.delete(request.path_params["name"])
+    except SnapshotError as exc:
+        return _snapshot_error(exc)
     return Response(status_code=204)
 
 
@@ -499,4 +641,18 @@ routes += [
     Route("/_mock/clock", change_clock, methods=["POST"], name="mock.change_clock"),
     Route("/_mock/transitions", transitions, methods=["GET"], name="mock.transitions"),
     Route("/_mock/transitions", add_transition, methods=["POST"], name="mock.add_transition"),
+    Route("/_mock/state", get_state, methods=["GET"], name="mock.state"),
+    Route("/_mock/state", put_state, methods=["PUT"], name="mock.put_state"),
+    Route("/_mock/state/save", save_state, methods=["POST"], name="mock.save_state"),
+    Route("/_mock/snapshots", snapshots, methods=["GET"], name="mock.snapshots"),
+    Route("/_mock/snapshots/{name}", take_snapshot, methods=["POST"], name="mock.snapshot"),
+    Route(
+        "/_mock/snapshots/{name}/restore",
+        restore_snapshot,
+        methods=["POST"],
+        name="mock.restore_snapshot",
+    ),
+    Route(
+        "/_mock/snapshots/{name}", delete_snapshot, methods=["DELETE"], name="mock.delete_snapshot"
+    ),
 ]

@@ -51,17 +51,21 @@ class Settings:
     # them with its --allowed-host names.
     allowed_hosts: tuple[str, ...] = IN_PROCESS_HOSTS
     admin_token: str | None = None  # when set, every /_mock/ write must carry it
+    # records saved here on a clean shutdown and POST /_mock/state/save, loaded at start
+    state_dir: Path | None = None
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to worker processes."""
         data = asdict(self)
         data["fixtures"] = str(self.fixtures) if self.fixtures is not None else None
+        data["state_dir"] = str(self.state_dir) if self.state_dir is not None else None
         return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
         data = json.loads(text)
         data["fixtures"] = Path(data["fixtures"]) if data["fixtures"] is not None else None
+        data["state_dir"] = Path(data["state_dir"]) if data.get("state_dir") else None
         data["credentials"] = tuple(Credential(**c) for c in data["credentials"])
         data["faults"] = tuple(data["faults"])
         data["rate_limits"] = tuple(tuple(r) for r in data["rate_limits"])
