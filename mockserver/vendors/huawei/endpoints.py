@@ -20,7 +20,8 @@ from starlette.responses import Response
 from mockserver.core.fixtures import Record
 from mockserver.core.generate import utc_text
 from mockserver.core.lifecycle import Kind, LifecycleError, Row, Table
-from mockserver.core.params import Param, parse_path, parse_query
+from mockserver.core.params import Param, parse_path, parse_query, sourced
+from mockserver.core.provenance import Source
 from mockserver.core.store import Change
 from mockserver.core.vendor import backend
 from mockserver.core.writes import write_body
@@ -91,6 +92,11 @@ def becomes(record: Record, state: str, now: datetime) -> Record:
 
 KIND = Kind("endpoint", "endpoints", "id", "status", TABLE, becomes)
 
+SDK = Source(
+    "https://support.huaweicloud.com/intl/en-us/api-fabric/CreateEndpoint.html",
+    "ListEndpoints",
+    "sdk",
+)
 ENDPOINT_PARAM = Param(
     "endpoint_id",
     min_length=32,
@@ -99,27 +105,41 @@ ENDPOINT_PARAM = Param(
     location="path",
     description="Endpoint ID.",
     example="9f1c2e3d4b5a69788a7b6c5d4e3f2a1b",
+    source=SDK,
 )
 SHOW_PARAMS = (
-    Param("version", min_length=1, max_length=64, description="Accepted, not used by the mock."),
+    Param(
+        "version",
+        min_length=1,
+        max_length=64,
+        description="Accepted, not used by the mock.",
+        source=Source(
+            decision="Huawei DataArts Fabric models and endpoints (the twin)", kind="decision"
+        ),
+    ),
 )
 LIST_PARAMS = (
     *PAGE_PARAMS,
-    Param("model_id", min_length=32, max_length=36, pattern=ID_CHARS, description="cap.cap_id."),
-    Param(
-        "name",
-        min_length=1,
-        max_length=128,
-        pattern=r"[A-Za-z0-9_. -]+",
-        description="Endpoint name, fuzzy (case-insensitive substring).",
-    ),
-    Param("endpoint_id", min_length=32, max_length=36, pattern=ID_CHARS, description="Exact."),
-    Param("type", "enum", choices=TYPES, description="Endpoint type."),
-    Param(
-        "visibility",
-        "enum",
-        choices=("PRIVATE", "PUBLIC", "ALL"),
-        description="Blank: the caller's endpoints, PRIVATE and PUBLIC.",
+    *sourced(
+        SDK,
+        Param(
+            "model_id", min_length=32, max_length=36, pattern=ID_CHARS, description="cap.cap_id."
+        ),
+        Param(
+            "name",
+            min_length=1,
+            max_length=128,
+            pattern=r"[A-Za-z0-9_. -]+",
+            description="Endpoint name, fuzzy (case-insensitive substring).",
+        ),
+        Param("endpoint_id", min_length=32, max_length=36, pattern=ID_CHARS, description="Exact."),
+        Param("type", "enum", choices=TYPES, description="Endpoint type."),
+        Param(
+            "visibility",
+            "enum",
+            choices=("PRIVATE", "PUBLIC", "ALL"),
+            description="Blank: the caller's endpoints, PRIVATE and PUBLIC.",
+        ),
     ),
 )
 BRIEF_DROPS = ("urls", "runtime_env_type")  # EndpointBriefInfo has neither

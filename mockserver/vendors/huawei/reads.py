@@ -70,6 +70,7 @@ LIST_PARAMS = sourced(
 )
 
 
+HW = "https://support.huaweicloud.com/intl/en-us/api-fabric/"
 MODEL_PARAM = Param(
     "model_id",
     min_length=32,
@@ -78,6 +79,7 @@ MODEL_PARAM = Param(
     location="path",
     description="Model ID.",
     example="e8592a5258664bf16f1151348f565ee2",
+    source=Source(HW + "UpdateModelDefinition.html", "UpdateModelDefinition", "sdk"),
 )
 VERSION_PARAM = Param(
     "version_id",
@@ -87,23 +89,30 @@ VERSION_PARAM = Param(
     location="path",
     description="Model version ID.",
     example="5d0c7e4b9a2f4f1e8c3b6a7d9e0f1a2b",
+    source=Source(HW + "DeleteModelVersion.html", "DeleteModelVersion"),
 )
 PAGE_PARAMS = LIST_PARAMS[:2]  # offset, limit
 VERSION_LIST_PARAMS = (
     *PAGE_PARAMS,
-    Param(
-        "version_id",
-        min_length=32,
-        max_length=36,
-        pattern=ID_CHARS,
-        description="Version ID, exact.",
-    ),
-    Param(
-        "name",
-        min_length=4,
-        max_length=32,
-        pattern=r"[A-Za-z0-9_-]+",
-        description="Version name, fuzzy (case-insensitive substring).",
+    *sourced(
+        Source(
+            "https://support.huaweicloud.com/intl/tr-tr/api-fabric/ListModelVersions.html",
+            "ListModelVersions",
+        ),
+        Param(
+            "version_id",
+            min_length=32,
+            max_length=36,
+            pattern=ID_CHARS,
+            description="Version ID, exact.",
+        ),
+        Param(
+            "name",
+            min_length=4,
+            max_length=32,
+            pattern=r"[A-Za-z0-9_-]+",
+            description="Version name, fuzzy (case-insensitive substring).",
+        ),
     ),
 )
 
