@@ -106,6 +106,7 @@ def test_a_snapshot_survives_a_replaced_state(full: Dataset) -> None:
         small["records"]["pai"]["versions"] = []
         small["records"]["dreadnode"]["versions"] = []
         small["records"]["huawei"]["models"] = []
+        small["records"]["huawei"]["versions"] = []  # children of the models
         small["records"]["dashscope"]["deployments"] = []
         assert client.put("/_mock/state", json=small).status_code == 200
         assert answers(client, full) != expected

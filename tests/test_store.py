@@ -9,6 +9,7 @@ import itertools
 import json
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -103,6 +104,15 @@ def urls(records: Dataset) -> Iterator[tuple[str, dict[str, str]]]:
             base = f"/v1/workspaces/{workspace}/models?sort_by={sort_by}&order_by={order_by}"
             yield f"{base}&visibility={visibility}&limit=100", {}
             yield f"{base}&visibility={visibility}&name=a&offset=3&limit=7", {}
+    for model in records["huawei"]["models"][::3]:
+        base = f"/v1/workspaces/{model['workspace_id']}/models/{model['id']}/versions"
+        yield f"{base}?limit=100", {}
+        yield f"{base}?offset=1&limit=1", {}
+    yield "/v1/base-models?limit=100", {}
+    for workspace in records["huawei"]["workspaces"]:
+        yield f"/v1/workspaces/{workspace['id']}/endpoints?limit=100&visibility=ALL", {}
+    for endpoint in records["huawei"]["endpoints"][::4]:
+        yield f"/v1/workspaces/{endpoint['workspace_id']}/endpoints/{endpoint['id']}", {}
     for model in records["dreadnode"]["models"]:
         org, name = model["name"].split("/", 1)
         yield f"/api/v1/org/{org}/models/{name}/versions", {}
@@ -394,4 +404,64 @@ def test_dashscope_states_and_the_catalogue_change_as_a_rebuild(full: Dataset) -
         )
         assert answers(client, full) == fresh_answers(held(client), full)
         assert client.post("/_mock/reset").status_code == 200
+        assert answers(client, full) == loaded
+
+
+def huawei_writes(client: TestClient, records: Dataset) -> None:
+    """The twin's writes over HTTP, at a time some models were made at (ties in every
+    ordering): creates, renames, new and switched versions, deletes, cleanups."""
+    mine = [
+        m
+        for m in records["huawei"]["models"]
+        if m["workspace_id"] == "default"
+        and m["create_user"]["user_id"] == "0b5633ba2b904511ad514346f4d23d4b"
+    ]
+    tied = datetime.fromisoformat(mine[-1]["create_time"]).timestamp()
+    clock = client.app.clock  # type: ignore[attr-defined]
+    clock.freeze()
+    clock.set(tied)
+    url = "/v1/workspaces/default/models"
+    created = []
+    for i in range(4):
+        body = {"name": f"twin-{i}", "type": "LLM_MODEL", "version": {"name": "v1"}}
+        response = client.post(url, json=body)
+        assert response.status_code == 200, response.text
+        created.append(response.json()["id"])
+    with_versions = {v["model_id"] for v in records["huawei"]["versions"]}
+    switched = next(m for m in mine if m["id"] in with_versions)
+    earlier = next(v for v in records["huawei"]["versions"] if v["model_id"] == switched["id"])
+    steps = [
+        ("PUT", f"{url}/{mine[0]['id']}", {"name": "renamed", "version": {"name": "v-new"}}),
+        ("PUT", f"{url}/{created[1]}", {"version": {"name": "v2"}}),
+        ("PUT", f"{url}/{switched['id']}", {"current_version_id": earlier["id"]}),
+        ("DELETE", f"{url}/{created[1]}/versions/{created[1]}", None),  # unknown: 404
+        ("DELETE", f"{url}/{mine[1]['id']}", None),
+        ("DELETE", f"{url}/{created[2]}", None),
+    ]
+    serving = [e for e in records["huawei"]["endpoints"] if e["cap"]["cap_id"] == mine[1]["id"]]
+    served = {"cap_id": created[0], "version_id": client.get(f"{url}?id={created[0]}").json()}
+    served["version_id"] = served["version_id"]["models"][0]["current_version"]["id"]
+    endpoints = "/v1/workspaces/default/endpoints"
+    made = client.post(endpoints, json={"name": "twin-serving", "cap": served})
+    assert made.status_code == 200, made.text
+    steps[4:4] = [("DELETE", f"{endpoints}/{e['id']}", None) for e in serving]
+    for method, path, body in steps:
+        response = client.request(method, path, json=body)
+        assert response.status_code in (200, 202, 404), response.text
+        for endpoint in (*serving, made.json()):  # read until settled (reads:1, 2 reads)
+            for _ in range(2):
+                client.get(f"{endpoints}/{endpoint['id']}")
+    clock.reset()
+
+
+def test_huawei_writes_answer_as_a_rebuild_and_a_reset_as_loaded(full: Dataset) -> None:
+    loaded = fresh_answers(full, full)
+    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+        answers(client, full)  # orderings, views and answers made before the writes
+        huawei_writes(client, full)
+        asked = held(client)
+        assert len(asked["huawei"]["models"]) == len(full["huawei"]["models"]) + 2
+        assert answers(client, asked) == fresh_answers(held(client), asked)
+        assert client.post("/_mock/reset").status_code == 200
+        assert held(client) == full
         assert answers(client, full) == loaded

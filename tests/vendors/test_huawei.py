@@ -266,8 +266,9 @@ def test_unknown_workspace_is_the_documented_404(client: TestClient, schemas: Sc
         ("GET", "/v1/workspaces/default"),
         ("GET", "/v1/workspaces/default/models/0b5633ba2b904511ad514346f4d23d4b"),
         ("GET", "/v1/workspaces/default/models/"),
-        ("POST", URL),
+        ("PUT", URL),
         ("DELETE", URL),
+        ("POST", "/v1/base-models"),
     ],
 )
 def test_unknown_paths_answer_in_the_envelope(

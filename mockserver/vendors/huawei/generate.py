@@ -10,7 +10,8 @@ from mockserver.core.generate import utc_text
 
 
 def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[tuple[str, Record]]:
-    """n models in the first workspace, most of them its current user's."""
+    """n models in the first workspace, most of them its current user's, each with an
+    earlier version besides its current one and served by a RUNNING endpoint."""
     if not records.get("workspaces"):
         return
     workspace = records["workspaces"][0]
@@ -48,6 +49,41 @@ def generate(records: dict[str, list[Record]], n: int, pools: Any) -> Iterator[t
             "update_user": owner,
         }
         yield "models", model
+        version = model["current_version"]
+        yield (
+            "versions",
+            {
+                **version,
+                "model_id": model["id"],
+                "id": pools.hex(32),
+                "name": f"v0.{pools.number(0, 10)}",
+                "create_time": utc_text(pools.later(created)),
+            },
+        )
+        yield "endpoints", _endpoint(pools, model, owner, utc_text(updated))
+
+
+def _endpoint(pools: Any, model: Record, owner: Record, at: str) -> Record:
+    """A RUNNING endpoint serving the model's current version (which is then in use)."""
+    endpoint_id = pools.hex(32)
+    address = (
+        f"https://fabric.mock.invalid/v1/workspaces/{model['workspace_id']}/endpoints/"
+        f"{endpoint_id}/chat/completions"
+    )
+    return {
+        "workspace_id": model["workspace_id"],
+        "visibility": "PRIVATE",
+        "id": endpoint_id,
+        "name": f"{model['name']}-serving",
+        "type": "inference",
+        "status": "RUNNING",
+        "create_time": at,
+        "update_time": at,
+        "owner": owner,
+        "cap": {"cap_id": model["id"], "version_id": model["current_version"]["id"]},
+        "urls": [{"name": "inference", "address": address, "type": "PRIVATE"}],
+        "runtime_env_type": "RELEASE",
+    }
 
 
 def _user(pools: Any) -> Record:

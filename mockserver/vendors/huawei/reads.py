@@ -70,8 +70,55 @@ LIST_PARAMS = sourced(
 )
 
 
+HW = "https://support.huaweicloud.com/intl/en-us/api-fabric/"
+MODEL_PARAM = Param(
+    "model_id",
+    min_length=32,
+    max_length=36,
+    pattern=ID_CHARS,
+    location="path",
+    description="Model ID.",
+    example="e8592a5258664bf16f1151348f565ee2",
+    source=Source(HW + "UpdateModelDefinition.html", "UpdateModelDefinition", "sdk"),
+)
+VERSION_PARAM = Param(
+    "version_id",
+    min_length=1,
+    max_length=36,
+    pattern=ID_CHARS,
+    location="path",
+    description="Model version ID.",
+    example="5d0c7e4b9a2f4f1e8c3b6a7d9e0f1a2b",
+    source=Source(HW + "DeleteModelVersion.html", "DeleteModelVersion"),
+)
+PAGE_PARAMS = LIST_PARAMS[:2]  # offset, limit
+VERSION_LIST_PARAMS = (
+    *PAGE_PARAMS,
+    *sourced(
+        Source(
+            "https://support.huaweicloud.com/intl/tr-tr/api-fabric/ListModelVersions.html",
+            "ListModelVersions",
+        ),
+        Param(
+            "version_id",
+            min_length=32,
+            max_length=36,
+            pattern=ID_CHARS,
+            description="Version ID, exact.",
+        ),
+        Param(
+            "name",
+            min_length=4,
+            max_length=32,
+            pattern=r"[A-Za-z0-9_-]+",
+            description="Version name, fuzzy (case-insensitive substring).",
+        ),
+    ),
+)
+
+
 def models_page(store: Backend, workspace_id: str, query: bytes) -> Raw:
-    """ListModels' body (kept in `bodies` by request)."""
+    """ListModels' body (kept in `bodies` by request; keys of other lists differ in length)."""
     path = parse_path({"workspace_id": workspace_id}, PATH_PARAMS)
     page = store.list_models(path["workspace_id"], parse_query(query, LIST_PARAMS))
     return Raw(dumps({"total": page.total, "models": [store.raw(m) for m in page.items]}))
@@ -81,4 +128,38 @@ async def list_models(request: Request) -> Response:
     store: Backend = backend(request, NAME)
     workspace_id, query = request.path_params["workspace_id"], request.scope["query_string"]
     body = store.bodies((workspace_id, query), lambda: models_page(store, workspace_id, query))
+    return JSONBytes(body, headers={"X-Request-Id": request_id(request, "hex")})
+
+
+def versions_page(store: Backend, workspace_id: str, model_id: str, query: bytes) -> Raw:
+    """ListModelVersions' body (kept in `bodies` by request)."""
+    path = parse_path(
+        {"workspace_id": workspace_id, "model_id": model_id}, (*PATH_PARAMS, MODEL_PARAM)
+    )
+    q = parse_query(query, VERSION_LIST_PARAMS)
+    page = store.list_versions(path["workspace_id"], path["model_id"], q)
+    return Raw(dumps({"total": page.total, "versions": [store.raw(v) for v in page.items]}))
+
+
+async def list_model_versions(request: Request) -> Response:
+    store: Backend = backend(request, NAME)
+    workspace_id, model_id = request.path_params["workspace_id"], request.path_params["model_id"]
+    query = request.scope["query_string"]
+    body = store.bodies(
+        ("versions", workspace_id, model_id, query),
+        lambda: versions_page(store, workspace_id, model_id, query),
+    )
+    return JSONBytes(body, headers={"X-Request-Id": request_id(request, "hex")})
+
+
+def base_models_page(store: Backend, query: bytes) -> Raw:
+    """ListBaseModels' body (kept in `bodies` by request)."""
+    page = store.list_base_models(parse_query(query, PAGE_PARAMS))
+    return Raw(dumps({"total": page.total, "models": [store.raw(b) for b in page.items]}))
+
+
+async def list_base_models(request: Request) -> Response:
+    store: Backend = backend(request, NAME)
+    query = request.scope["query_string"]
+    body = store.bodies(("base-models", None, query), lambda: base_models_page(store, query))
     return JSONBytes(body, headers={"X-Request-Id": request_id(request, "hex")})
