@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver.core.errors import shown
 from mockserver.core.jsonbytes import JSONBytes, Raw, dumps, prepend
 from mockserver.core.params import Param, parse_query
 from mockserver.core.vendor import backend, request_id
-from mockserver.vendors.pai.backend import FORMAT_TYPES, NAME, Backend
+from mockserver.vendors.pai.backend import (
+    CONDITION_COLUMNS,
+    FORMAT_TYPES,
+    NAME,
+    OPERATORS,
+    Backend,
+)
+from mockserver.vendors.pai.errors import Error
 
 MODEL_ID = Param(
     "ModelId", location="path", description="The model ID.", example="model-rbvg5wzljz****ks92"
 )
-LIST_PARAMS = (
+VERSION_NAME = Param(
+    "VersionName", location="path", description="The version name.", example="0.1.0"
+)
+PAGING = (
     Param(
         "PageNumber",
         "int",
@@ -31,6 +46,46 @@ LIST_PARAMS = (
         choices=("GmtCreateTime",),
         description="Sort field.",
     ),
+)
+JSON_TEXT = 4096  # characters of Tag / Conditions: a few dozen entries
+LIST_MODELS_PARAMS = (
+    *PAGING,
+    Param("WorkspaceId", max_length=64, description="Only the models of this workspace."),
+    Param("ModelName", max_length=127, description="Exact model name."),
+    Param("Label", max_length=128, description="Substring of a label's or tag's key or value."),
+    Param(
+        "Provider",
+        max_length=128,
+        description="Only this provider's public models (absent: every model of the mock).",
+    ),
+    Param("Domain", max_length=256, description="Exact domain, e.g. nlp, cv."),
+    Param("Task", max_length=256, description="Exact task, e.g. text-classification."),
+    Param("Origin", max_length=256, description="Exact origin, e.g. ModelScope."),
+    Param(
+        "Query",
+        max_length=256,
+        description="Case-insensitive substring of ModelName, Domain, Task or a label.",
+    ),
+    Param("ModelType", max_length=256, description="Exact model type, e.g. Checkpoint, LoRA."),
+    Param(
+        "Collections",
+        max_length=1024,
+        description="Not emulated: the mock's models belong to no collection (400).",
+    ),
+    Param(
+        "Tag",
+        max_length=JSON_TEXT,
+        description='JSON text: [{"Key": "k", "Value": "v"}, ...]; a model holds each.',
+    ),
+    Param(
+        "Conditions",
+        max_length=JSON_TEXT,
+        description='JSON text: [{"Column": "ParameterSize", "Operator": "LessThan", '
+        '"Value": "3000"}, ...]; Column ParameterSize or OrderNumber.',
+    ),
+)
+LIST_PARAMS = (
+    *PAGING,
     Param("VersionName", description="Exact version name."),
     Param(
         "FormatType",
@@ -66,6 +121,89 @@ async def list_model_versions(request: Request) -> Response:
     model_id, query = request.path_params["ModelId"], request.scope["query_string"]
     body = store.bodies(
         ("ListModelVersions", model_id, query), lambda: versions_page(store, model_id, query)
+    )
+    rid = request_id(request, "UUID")
+    return JSONBytes(prepend("RequestId", rid, body), headers={"x-acs-request-id": rid})
+
+
+def models_page(store: Backend, query: bytes) -> Raw:
+    """ListModels' body without RequestId (kept in `bodies` by request)."""
+    q = dict(parse_query(query, LIST_MODELS_PARAMS))
+    if q["Collections"] is not None:
+        raise Error(
+            400,
+            "InvalidParameter",
+            "Specified parameter Collections is not valid: the mock's models belong to no "
+            "collection, so it does not filter by Collections.",
+        )
+    q["Tag"] = json_list("Tag", q["Tag"], _tag)
+    q["Conditions"] = json_list("Conditions", q["Conditions"], _condition)
+    page = store.list_models(q)
+    models = [Raw.of(store.listed_model(m["ModelId"])) for m in page.items]
+    return Raw(dumps({"Models": models, "TotalCount": page.total}))
+
+
+def json_list(name: str, text: str | None, check: Any) -> list[dict[str, Any]] | None:
+    """A query parameter holding a JSON array of objects (the SDK's 'json' style), each
+    checked by `check` (which returns what is wrong, or None)."""
+    if text is None:
+        return None
+    try:
+        items = json.loads(text)
+    except ValueError:
+        items = None
+    problem = None if isinstance(items, list) else "it is not a JSON array"
+    for i, item in enumerate(items if problem is None else ()):
+        problem = check(item)
+        if problem is not None:
+            problem = f"item {i}: {problem}"
+            break
+    if problem is not None:
+        raise Error(
+            400,
+            "InvalidParameter",
+            f"Specified parameter {name} is not valid: {shown(text)}; {problem}.",
+        )
+    return items  # type: ignore[no-any-return]
+
+
+def _tag(item: Any) -> str | None:
+    if not isinstance(item, dict) or not isinstance(item.get("Key"), str):
+        return 'each item must be an object {"Key": string, "Value": string}'
+    if not isinstance(item.get("Value", ""), str) or set(item) - {"Key", "Value"}:
+        return 'each item must be an object {"Key": string, "Value": string}'
+    return None
+
+
+def _condition(item: Any) -> str | None:
+    if not isinstance(item, dict) or set(item) != {"Column", "Operator", "Value"}:
+        return 'each item must be an object {"Column", "Operator", "Value"}'
+    if item["Column"] not in CONDITION_COLUMNS:
+        return f"Column must be one of {', '.join(CONDITION_COLUMNS)}"
+    if item["Operator"] not in OPERATORS:
+        return f"Operator must be one of {', '.join(OPERATORS)}"
+    value = item["Value"]
+    if isinstance(value, bool) or not INTEGER.fullmatch(str(value)):
+        return "Value must be an integer of at most 18 digits (as text)"
+    return None
+
+
+INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+async def list_models(request: Request) -> Response:
+    store: Backend = backend(request, NAME)
+    query = request.scope["query_string"]
+    body = store.bodies(("ListModels", query), lambda: models_page(store, query))
+    rid = request_id(request, "UUID")
+    return JSONBytes(prepend("RequestId", rid, body), headers={"x-acs-request-id": rid})
+
+
+async def get_model_version(request: Request) -> Response:
+    store: Backend = backend(request, NAME)
+    model_id, name = request.path_params["ModelId"], request.path_params["VersionName"]
+    body = store.bodies(
+        ("GetModelVersion", model_id, name), lambda: store.raw(store.version(model_id, name))
     )
     rid = request_id(request, "UUID")
     return JSONBytes(prepend("RequestId", rid, body), headers={"x-acs-request-id": rid})
