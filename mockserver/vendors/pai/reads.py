@@ -28,6 +28,13 @@ MODEL_ID = Param(
 VERSION_NAME = Param(
     "VersionName", location="path", description="The version name.", example="0.1.0"
 )
+# what the interactive docs' Try it deletes: records nothing else there uses
+MODEL_TO_DELETE = Param(
+    "ModelId", location="path", description="The model ID.", example="model-emptydraft01"
+)
+VERSION_TO_DELETE = Param(
+    "VersionName", location="path", description="The version name.", example="0.5.0_beta"
+)
 PAGING = (
     Param(
         "PageNumber",

@@ -31,7 +31,8 @@ LABEL_KEYS = Param(
     "LabelKeys",
     max_length=4096,
     blank_is_absent=False,
-    description="The keys of the labels to delete, comma-separated (k1,k2).",
+    description="The keys of the labels to delete, comma-separated (k1,k2); required.",
+    example="k1",
 )
 
 
