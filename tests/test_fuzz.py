@@ -8,6 +8,8 @@ which for errors is the vendor's own envelope.
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
@@ -31,3 +33,49 @@ def test_no_input_breaks_the_mock(case: schemathesis.Case) -> None:
     response = case.call_and_validate(excluded_checks=[unsupported_method])
     assert response.status_code < 500
     assert response.headers["content-type"][0].startswith("application/json")
+
+
+# --- stateful: sequences that follow the document's links (create -> get -> update ->
+# delete), each scenario from the loaded state, with the same checks on every answer.
+
+stateful_app = create_app()
+stateful_schema = schemathesis.openapi.from_asgi("/_mock/openapi.json", stateful_app)
+stateful_schema.config.generation.update(
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], deterministic=True
+)
+
+
+class Workflow(stateful_schema.as_state_machine()):  # type: ignore[misc]
+    def setup(self) -> None:
+        stateful_app.store.reset()
+
+    def validate_response(
+        self, response: Any, case: schemathesis.Case, *args: Any, **kwargs: Any
+    ) -> None:
+        case.validate_response(response, excluded_checks=[unsupported_method])
+        assert response.status_code < 500
+        assert response.headers["content-type"][0].startswith("application/json")
+
+
+def test_links_are_followed() -> None:
+    """The create operations link to what reads, changes and deletes what they made."""
+    paths = stateful_app.openapi["paths"]
+    links = paths["/api/v1/models"]["post"]["responses"]["200"]["links"]
+    assert links["GetModel"] == {
+        "operationId": "pai.GetModel",
+        "parameters": {"ModelId": "$response.body#/ModelId"},
+    }
+    version = paths["/api/v1/models/{ModelId}/versions"]["post"]["responses"]["200"]["links"]
+    assert version["DeleteModelVersion"]["parameters"]["VersionName"] == (
+        "$response.body#/VersionName"
+    )
+
+
+TestStatefulSequences = Workflow.TestCase
+TestStatefulSequences.settings = settings(
+    max_examples=60,
+    stateful_step_count=6,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)

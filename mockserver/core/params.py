@@ -39,6 +39,9 @@ class Param:
     blank_is_absent: bool = True  # `?Name=` counts as not given
     location: str = "query"  # or "path" or "header" (documentation only for headers)
     example: Any = None  # shown in the OpenAPI document; Swagger UI pre-fills it
+    # a query parameter the operation cannot do without: the OpenAPI document says so;
+    # the handler answers its absence in the vendor's words (parse leaves it None)
+    required: bool = False
 
     def allowed(self) -> str:
         """What the parameter accepts, in words, for error messages."""

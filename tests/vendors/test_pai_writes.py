@@ -286,12 +286,20 @@ def test_auto_names_follow_the_highest_version(client: TestClient, schemas: Sche
     assert after.json()["VersionName"] == "0.8.0"
 
 
-@pytest.mark.parametrize("query", ["", "?LabelKeys=", "?LabelKeys=,"])
-def test_label_keys_are_required(client: TestClient, schemas: Schemas, query: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("", "MissingParameter.LabelKeys"),
+        ("?LabelKeys=", "InvalidParameter"),
+        ("?LabelKeys=,", "InvalidParameter"),
+        ("?LabelKeys=%20,%20", "InvalidParameter"),
+    ],
+)
+def test_label_keys_are_required(
+    client: TestClient, schemas: Schemas, query: str, code: str
+) -> None:
     for path in (f"{MODEL}/labels", f"{VERSION}/labels"):
-        refused(
-            schemas, client.delete(path + query), 400, "MissingParameter.LabelKeys", "LabelKeys"
-        )
+        refused(schemas, client.delete(path + query), 400, code, "LabelKeys")
 
 
 def test_label_keys_too_long(client: TestClient, schemas: Schemas) -> None:
@@ -320,7 +328,8 @@ def test_label_keys_too_long(client: TestClient, schemas: Schemas) -> None:
             {"Conditions": '[{"Column": "ParameterSize", "Operator": "Equal", "Value": "x"}]'},
             "Value",
         ),
-        ({"Collections": "a,b"}, "Collections"),
+        ({"Tag": '[{"Value": "v", "Key": "k"}]'}, "Tag"),
+        ({"Tag": '[{"Key": "\\u0041"}]'}, "Tag"),
         ({"Query": "q" * 300}, "Query"),
     ],
 )
@@ -340,6 +349,7 @@ def test_list_models_bad_parameters(
         ({"Tag": '[{"Key": "team", "Value": "support"}]'}, ["model-qwen7bchat0001"]),
         ({"Tag": '[{"Key": "team"}]'}, ["model-qwen7bchat0001"]),
         ({"Tag": '[{"Key": "team", "Value": "other"}]'}, []),
+        ({"Collections": "a,b"}, []),
         (
             {
                 "Conditions": json.dumps(

@@ -457,6 +457,8 @@ def model_tests(q: Mapping[str, Any]) -> list[Any]:
         tests.append(_has_tag(tag.get("Key"), tag.get("Value")))
     for condition in q["Conditions"] or ():
         tests.append(_condition(condition))
+    if q["Collections"] is not None:  # the mock's models belong to no collection
+        tests.append(lambda m: False)
     return tests
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -55,6 +56,24 @@ PAGING = (
     ),
 )
 JSON_TEXT = 4096  # characters of Tag / Conditions: a few dozen entries
+# The JSON the SDK sends for Tag and Conditions (its fields in its order), as patterns
+# the OpenAPI document can state: JSON's own whitespace, strings without escapes
+_W = r"[ \t\n\r]*"
+_TEXT = r'"[^"\\\x00-\x1f]*"'
+_TAG = rf'\{{{_W}"Key"{_W}:{_W}{_TEXT}{_W}(,{_W}"Value"{_W}:{_W}{_TEXT}{_W})?\}}'
+_CONDITION = (
+    rf'\{{{_W}"Column"{_W}:{_W}"({"|".join(CONDITION_COLUMNS)})"{_W},'
+    rf'{_W}"Operator"{_W}:{_W}"({"|".join(OPERATORS)})"{_W},'
+    rf'{_W}"Value"{_W}:{_W}"-?[0-9]{{1,18}}"{_W}\}}'
+)
+
+
+def _array_of(item: str) -> str:
+    return rf"{_W}\[{_W}({item}({_W},{_W}{item})*)?{_W}\]{_W}"
+
+
+TAG_TEXT = _array_of(_TAG)
+CONDITIONS_TEXT = _array_of(_CONDITION)
 LIST_MODELS_PARAMS = (
     *PAGING,
     Param("WorkspaceId", max_length=64, description="Only the models of this workspace."),
@@ -77,19 +96,27 @@ LIST_MODELS_PARAMS = (
     Param(
         "Collections",
         max_length=1024,
-        description="Not emulated: the mock's models belong to no collection (400).",
+        description="Comma-separated collections: the mock's models belong to none, so "
+        "no model matches.",
     ),
     Param(
         "Tag",
         max_length=JSON_TEXT,
-        description='JSON text: [{"Key": "k", "Value": "v"}, ...]; a model holds each.',
+        pattern=TAG_TEXT,
+        description='JSON text: [{"Key": "k", "Value": "v"}, ...]; a model holds each '
+        "(as a tag or a label; Value optional).",
     ),
     Param(
         "Conditions",
         max_length=JSON_TEXT,
+        pattern=CONDITIONS_TEXT,
         description='JSON text: [{"Column": "ParameterSize", "Operator": "LessThan", '
         '"Value": "3000"}, ...]; Column ParameterSize or OrderNumber.',
     ),
+)
+# parsed without the patterns, which json_list checks with a message saying what is wrong
+PARSED_MODELS_PARAMS = tuple(
+    replace(p, pattern=None) if p.name in ("Tag", "Conditions") else p for p in LIST_MODELS_PARAMS
 )
 LIST_PARAMS = (
     *PAGING,
@@ -135,24 +162,18 @@ async def list_model_versions(request: Request) -> Response:
 
 def models_page(store: Backend, query: bytes) -> Raw:
     """ListModels' body without RequestId (kept in `bodies` by request)."""
-    q = dict(parse_query(query, LIST_MODELS_PARAMS))
-    if q["Collections"] is not None:
-        raise Error(
-            400,
-            "InvalidParameter",
-            "Specified parameter Collections is not valid: the mock's models belong to no "
-            "collection, so it does not filter by Collections.",
-        )
-    q["Tag"] = json_list("Tag", q["Tag"], _tag)
-    q["Conditions"] = json_list("Conditions", q["Conditions"], _condition)
+    q = dict(parse_query(query, PARSED_MODELS_PARAMS))
+    q["Tag"] = json_list("Tag", q["Tag"], _tag, TAG_TEXT)
+    q["Conditions"] = json_list("Conditions", q["Conditions"], _condition, CONDITIONS_TEXT)
     page = store.list_models(q)
     models = [Raw.of(store.listed_model(m["ModelId"])) for m in page.items]
     return Raw(dumps({"Models": models, "TotalCount": page.total}))
 
 
-def json_list(name: str, text: str | None, check: Any) -> list[dict[str, Any]] | None:
+def json_list(name: str, text: str | None, check: Any, pattern: str) -> list[dict[str, Any]] | None:
     """A query parameter holding a JSON array of objects (the SDK's 'json' style), each
-    checked by `check` (which returns what is wrong, or None)."""
+    checked by `check` (which returns what is wrong, or None); the text must also have
+    the form `pattern` states in the OpenAPI document."""
     if text is None:
         return None
     try:
@@ -165,6 +186,8 @@ def json_list(name: str, text: str | None, check: Any) -> list[dict[str, Any]] |
         if problem is not None:
             problem = f"item {i}: {problem}"
             break
+    if problem is None and not re.fullmatch(pattern, text):
+        problem = "give each item's fields in the documented order, strings without escapes"
     if problem is not None:
         raise Error(
             400,

@@ -32,6 +32,8 @@ VERSIONS = f"{MODEL}/versions"
 VERSION = f"{VERSIONS}/{{VersionName}}"
 WRITE_ERRORS = (409, 413)  # several worker processes; a body above 1 MiB
 DONE = "pai/request_id.response"
+NEW_MODEL = {"ModelId": "$response.body#/ModelId"}
+NEW_VERSION = {"ModelId": "$request.path.ModelId", "VersionName": "$response.body#/VersionName"}
 
 VENDOR = Vendor(
     name=NAME,
@@ -47,6 +49,18 @@ VENDOR = Vendor(
             response_schema="pai/create_model.response",
             request_schema="pai/create_model.request",
             errors=WRITE_ERRORS,
+            links={
+                name: NEW_MODEL
+                for name in (
+                    "GetModel",
+                    "UpdateModel",
+                    "DeleteModel",
+                    "CreateModelLabels",
+                    "DeleteModelLabels",
+                    "CreateModelVersion",
+                    "ListModelVersions",
+                )
+            },
         ),
         Operation(
             "GET",
@@ -118,6 +132,16 @@ VENDOR = Vendor(
             response_schema="pai/create_model_version.response",
             request_schema="pai/create_model_version.request",
             errors=WRITE_ERRORS,
+            links={
+                name: NEW_VERSION
+                for name in (
+                    "GetModelVersion",
+                    "UpdateModelVersion",
+                    "DeleteModelVersion",
+                    "CreateModelVersionLabels",
+                    "DeleteModelVersionLabels",
+                )
+            },
         ),
         Operation(
             "GET",

@@ -29,7 +29,10 @@ DEFAULT_WORKSPACE = "1000"  # WorkspaceId of a model created without one
 ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 LABEL_KEYS = Param(
     "LabelKeys",
+    min_length=1,
     max_length=4096,
+    pattern=r".*[^,\s].*",  # at least one key
+    required=True,
     blank_is_absent=False,
     description="The keys of the labels to delete, comma-separated (k1,k2); required.",
     example="k1",
