@@ -209,9 +209,10 @@ def test_a_body_too_large(client: TestClient, schemas: Schemas) -> None:
     refused(schemas, client.post(MODELS, content=body), 413, "RequestEntityTooLarge", "limit")
 
 
-def test_an_empty_update_only_touches_the_time(client: TestClient, schemas: Schemas) -> None:
+def test_an_update_of_no_field_only_touches_the_time(client: TestClient, schemas: Schemas) -> None:
     before = client.get(MODEL).json()
-    ok(schemas, client.put(MODEL, content=b""))
+    refused(schemas, client.put(MODEL, content=b""), 400, "InvalidParameter", "not JSON")
+    ok(schemas, client.put(MODEL, json={}))  # what the SDK sends for no field
     after = client.get(MODEL).json()
     assert after["GmtModifiedTime"] >= before["GmtModifiedTime"]
     assert {k: v for k, v in after.items() if k not in ("RequestId", "GmtModifiedTime")} == {

@@ -116,7 +116,7 @@ async def create_model(request: Request) -> Response:
 
 
 async def update_model(request: Request) -> Response:
-    body = await write_body(request, "pai/update_model.request", empty={})
+    body = await write_body(request, "pai/update_model.request")
     held = backend(request, NAME).model(request.path_params["ModelId"])
     apply(request, [Change("models", held, {**held, **body, "GmtModifiedTime": now(request)})])
     return answer(request)
@@ -165,7 +165,7 @@ async def create_model_version(request: Request) -> Response:
 
 
 async def update_model_version(request: Request) -> Response:
-    body = await write_body(request, "pai/update_model_version.request", empty={})
+    body = await write_body(request, "pai/update_model_version.request")
     params = request.path_params
     held = held_version(request, params["ModelId"], params["VersionName"])
     apply(request, [Change("versions", held, {**held, **body, "GmtModifiedTime": now(request)})])
