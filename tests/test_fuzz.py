@@ -8,15 +8,23 @@ which for errors is the vendor's own envelope.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import unsupported_method
 
 from mockserver import create_app
 
+# strings holding a JSON document (PAI's Options): JSON text, as the format says
+JSON_VALUES = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=20)
+schemathesis.openapi.format(
+    "json-text",
+    st.dictionaries(st.text(max_size=10), JSON_VALUES, max_size=5).map(json.dumps),
+)
 schema = schemathesis.openapi.from_asgi("/_mock/openapi.json", create_app())
 schema.config.generation.update(
     modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], deterministic=True
