@@ -60,7 +60,7 @@ async def landing(request: Request) -> HTMLResponse:
             link = (
                 f'<a class="try" href="{escape(url)}">{escape(url)}</a>'
                 if op.method == "GET"
-                else f'<a href="{DOCS}">{escape(op.method)} in the interactive docs</a>'
+                else f'<a href="{DOCS}">{escape(op.method)}: try it on the docs page</a>'
             )
             rows.append(
                 f"<tr><td>{escape(vendor.title)}</td><td>{escape(op.name)}</td>"
