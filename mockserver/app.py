@@ -30,9 +30,18 @@ from mockserver.core.faults import Fault, Faults, FaultSpecError
 from mockserver.core.fixtures import Dataset, load_dir
 from mockserver.core.generate import generate, paused_gc
 from mockserver.core.journal import Journal, JournalMiddleware
+from mockserver.core.lifecycle import Lifecycle, Timing, outcomes
 from mockserver.core.params import ParamError
 from mockserver.core.schemas import Schemas, bundled
+from mockserver.core.state import Snapshots, has_state, recover
 from mockserver.core.store import Store
+from mockserver.core.transport import (
+    NO_CONNECTION,
+    Broken,
+    connection_of,
+    gateway_page,
+    needs_connection,
+)
 from mockserver.core.vendor import Endpoint, Operation, Vendor, vendor_for
 from mockserver.core.writes import WriteError
 from mockserver.guard import ControlPlaneGuard
@@ -55,7 +64,13 @@ def load_data(
     vendors: Sequence[Vendor] = VENDORS,
     progress: Callable[[str], None] | None = None,
 ) -> Dataset:
-    """The fixtures plus `settings.generate` synthetic records per generated collection."""
+    """The fixtures plus `settings.generate` synthetic records per generated collection;
+    or, where `settings.state_dir` holds a saved state, that state (instead of both)."""
+    folder = settings.state_dir
+    if folder is not None:
+        recover(folder)
+        if has_state(folder):
+            return load_dir(folder, {v.name: v.collections for v in vendors}, bundled())
     dataset = load_fixtures(settings, vendors)
     generators = {v.name: v.generate for v in vendors if v.generate is not None}
     return generate(generators, dataset, settings.generate, settings.seed, progress)
@@ -126,7 +141,9 @@ def create_app(
     app.store = store
     app.openapi = openapi.document(vendors, bundled())
     app.journal = journal
-    app.clock = Clock()
+    app.clock = clock = Clock()
+    app.lifecycle = lifecycle(settings, store, clock, vendors)
+    app.snapshots = Snapshots()
     # Workers share a seed for their data, not for their request ids.
     app.rng = random.Random(
         settings.seed if settings.workers == 1 else f"{settings.seed}:{os.getpid()}"
@@ -138,8 +155,23 @@ def create_app(
         seed=settings.seed,
         initial=settings.faults,
         rate_limits=dict(settings.rate_limits),
+        outcomes=outcomes(k for v in vendors for k in v.lifecycles),
+        clock=clock,
     )
     return app
+
+
+def lifecycle(
+    settings: Settings, store: Store, clock: Clock, vendors: Sequence[Vendor]
+) -> Lifecycle:
+    """The machine moving resources through their states, timed as the settings say.
+
+    Several worker processes each hold their own records: a read moving one of them
+    would leave the others behind, so their resources move only when told (which the
+    control plane then refuses), i.e. they keep the states they were loaded with.
+    """
+    timing = Timing.parse(settings.lifecycle) if settings.workers == 1 else Timing("manual")
+    return Lifecycle(store, clock, timing, {v.name: v.lifecycles for v in vendors})
 
 
 KEPT_ENCODED = re.compile(r"(%2[fF]|%25)")
@@ -209,6 +241,8 @@ class MockApp(Starlette):
     openapi: dict[str, Any]
     journal: Journal
     clock: Clock  # the mock's time: every timestamp it writes reads it
+    lifecycle: Lifecycle  # resources moving through their states (core/lifecycle.py)
+    snapshots: Snapshots  # named marks of the store (POST /_mock/snapshots/{name})
     rng: random.Random
     auth: AuthConfig
     faults: Faults
@@ -317,11 +351,7 @@ class MockApp(Starlette):
         request = Request(scope, receive)
         when, started, status = time.time(), time.perf_counter(), 500
         try:
-            try:
-                response = await endpoint(request)
-            except Exception as exc:  # noqa: BLE001 - each kind has its handler; Exception's logs
-                handler = next(HANDLERS[c] for c in type(exc).__mro__ if c in HANDLERS)
-                response = await handler(request, exc)
+            response = await _respond(endpoint, request)
             status = response.status_code
             await response(scope, receive, send)
         finally:
@@ -329,22 +359,27 @@ class MockApp(Starlette):
             self.journal.record(when, scope, status, duration, described)
 
 
+async def _respond(endpoint: Endpoint, request: Request) -> Response:
+    """The endpoint's answer, or its failure's, as the app's handlers render it."""
+    try:
+        return await endpoint(request)
+    except Exception as exc:  # noqa: BLE001 - each kind has its handler; Exception's logs
+        handler = next(HANDLERS[c] for c in type(exc).__mro__ if c in HANDLERS)
+        return await handler(request, exc)
+
+
 def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
     """The operation's endpoint behind injected faults, the auth check and rate limits."""
     endpoint = operation.endpoint
 
-    async def guarded(request: Request) -> Response:
-        fault = _fault_for(vendor, operation, request)
-        if fault is not None:
-            request.scope.setdefault("state", {})["fault"] = fault.describe()
-            if fault.delay_ms:
-                await asyncio.sleep(fault.delay_ms / 1000)
-            if fault.status is not None:
-                raise _fault_error(vendor, request, fault)
+    async def answer(request: Request) -> Response:
         auth: AuthConfig = request.app.auth
         if auth.mode != "off" and vendor.authenticate is not None:
+            state = request.scope.setdefault("state", {})  # for the journal (assert_signed)
+            state["auth"] = "refused"
             await vendor.authenticate(request, auth, operation.name)
-        if fault is None and vendor.name in request.app.faults.rate_limits:
+            state["auth"] = "ok"
+        if vendor.name in request.app.faults.rate_limits:
             # after the auth check: a refused request does not spend its key's bucket
             limited = request.app.faults.from_rate_limit(vendor.name, _client(request))
             if limited is not None:
@@ -352,8 +387,42 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
                 raise _fault_error(vendor, request, limited)
         return await endpoint(request)
 
+    async def guarded(request: Request) -> Response:
+        fault = _fault_for(vendor, operation, request)
+        if fault is None:
+            return await answer(request)
+        request.scope.setdefault("state", {})["fault"] = fault.describe()
+        if needs_connection(fault.fault) and connection_of(request.scope) is None:
+            error = vendor.error(request, 400)
+            error.message = (
+                f"The mock cannot apply this fault: {NO_CONNECTION.format(fault=fault.fault)}."
+            )
+            raise error
+        if fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+        if fault.fault is None:
+            if fault.status is not None:
+                raise _fault_error(vendor, request, fault)
+            return await answer(request)  # a sequence's step with the usual answer
+        return await _broken(vendor, request, fault, answer)
+
     guarded.__name__ = getattr(endpoint, "__name__", "endpoint")
     return guarded
+
+
+async def _broken(vendor: Vendor, request: Request, fault: Fault, answer: Endpoint) -> Response:
+    """The answer a transport fault breaks: the injected status's, a gateway's page, or the
+    operation's own."""
+    assert fault.fault is not None
+    if fault.fault == "gateway_page":
+        assert fault.status is not None
+        page = gateway_page(vendor.gateway, fault.status)
+        return Broken(Response(status_code=fault.status), fault.fault, page=page)
+    if fault.status is not None:
+        inner = _fault_error(vendor, request, fault).render(request)
+    else:
+        inner = await _respond(answer, request)
+    return Broken(inner, fault.fault, fault.bytes_per_s or 0)
 
 
 def _fault_for(vendor: Vendor, operation: Operation, request: Request) -> Fault | None:
@@ -368,7 +437,9 @@ def _fault_for(vendor: Vendor, operation: Operation, request: Request) -> Fault 
         error.message = f"The mock cannot apply this directive: {exc}."
         raise error from None
     if fault is None:
-        fault = faults.from_rules(vendor.name, operation.name, request.url.path)
+        fault = faults.from_rules(
+            vendor.name, operation.name, request.url.path, vendor.workspace(request)
+        )
     return fault
 
 

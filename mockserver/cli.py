@@ -1,7 +1,8 @@
 """The `mockserver` command: serve, check, routes.
 
 `main(argv) -> int` so tests call it directly. Exit codes: 0 fine (Ctrl+C or SIGTERM on
-`serve` included), 1 `check` found problems, 2 bad usage, a port that cannot be bound,
+`serve` included), 1 `check` found problems or `serve` could not save its --state-dir
+at shutdown, 2 bad usage, a port that cannot be bound,
 or fixtures that stop the server from starting; 130 for Ctrl+C on the other commands.
 """
 
@@ -24,6 +25,7 @@ from mockserver._version import __version__
 from mockserver.core.auth import MODES, Credential, credentials, load_credentials
 from mockserver.core.faults import FaultSpecError, parse_rate_limit, rate_limits
 from mockserver.core.fixtures import FixtureError
+from mockserver.core.lifecycle import Timing
 from mockserver.settings import Settings, data_dir
 
 log = logging.getLogger("mockserver")
@@ -79,6 +81,14 @@ def _rate_limit(text: str) -> str:
     return text
 
 
+def _timing(text: str) -> str:
+    """The text of a valid --lifecycle, so argparse reports a bad one (exit 2)."""
+    try:
+        return str(Timing.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
@@ -112,6 +122,14 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="fixtures folder to serve instead of the bundled data",
+    )
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the records here across restarts: loaded at start when DIR holds a "
+        "saved state (instead of --fixtures and --generate), saved on Ctrl+C, SIGTERM and "
+        "POST /_mock/state/save (atomically; DIR is replaced whole)",
     )
     serve.add_argument(
         "--seed",
@@ -173,6 +191,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="VENDOR=N/s",
         help="a token bucket per credential (or client address): N requests a second "
         "(0.001 to 1,000,000), bursts of N; over it the vendor's 429 (repeatable), e.g. pai=5/s",
+    )
+    serve.add_argument(
+        "--lifecycle",
+        type=_timing,
+        default=Settings.lifecycle,
+        metavar="MODE",
+        help="when resources leave passing states (a deployment's PENDING): immediate (the "
+        "next read), reads:N (after N reads), seconds:S (of the mock's clock, see POST "
+        "/_mock/clock) or manual (POST /_mock/transitions) (default: %(default)s)",
     )
     _control_plane_options(serve)
     serve.add_argument(
@@ -359,10 +386,13 @@ def _serve(args: argparse.Namespace) -> int:
             auth=args.auth,
             credentials=keys,
             rate_limits=tuple(rate_limits(args.rate_limit).items()),
+            lifecycle=args.lifecycle,
             allowed_hosts=tuple(args.allowed_host),
             admin_token=_admin_token(args),
+            state_dir=args.state_dir,
         )
         check_auth(settings)
+        _check_state_dir(settings)
         # bound before the data loads: a busy port is reported at once, not after it
         listener = _listen(settings.host, settings.port)
     except (OSError, ValueError) as exc:
@@ -370,6 +400,39 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     with listener:
         return _serve_on(args, settings, listener)
+
+
+def _check_state_dir(settings: Settings) -> None:
+    """A --state-dir the server can use, or a one-line ValueError (exit 2): a folder that
+    holds a saved state, an empty one, or one to make. Another folder is not replaced."""
+    from mockserver.core.state import has_state, recover
+
+    folder = settings.state_dir
+    if folder is None:
+        return
+    if settings.workers != 1:
+        raise ValueError("--state-dir needs --workers 1: each worker holds its own records")
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--state-dir {folder} is a file, not a folder")
+    recover(folder)
+    if folder.is_dir() and not has_state(folder) and any(folder.iterdir()):
+        raise ValueError(
+            f"--state-dir {folder} holds files but no saved state (mockserver-state.yaml): "
+            "it would be replaced on the first save; give an empty or new folder"
+        )
+
+
+def _save_state(app: Any, folder: Path) -> bool:
+    """The records saved to `folder` at shutdown; False (logged) if they could not be."""
+    from mockserver.core.state import save_dir
+
+    try:
+        save_dir(app.store.dataset(), folder)
+    except OSError as exc:
+        log.error("could not save the state to %s: %s", folder, exc)
+        return False
+    log.info("state saved to %s", folder)
+    return True
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -406,12 +469,12 @@ def _serve_on(args: argparse.Namespace, settings: Settings, listener: socket.soc
     except FixtureError as exc:
         for problem in exc.problems:
             log.error("%s", problem)
-        log.error("not starting: %d problem(s) in %s", len(exc.problems), settings.fixtures_dir)
+        log.error("not starting: %d problem(s) in %s", len(exc.problems), _source(settings))
         return 2
     for vendor, cols in dataset.items():
         counts = ", ".join(f"{len(records)} {name}" for name, records in cols.items())
         log.info("loaded %s: %s", vendor, counts)
-    log.info("fixtures from %s", settings.fixtures_dir)
+    log.info("%s from %s", _source_kind(settings), _source(settings))
     if settings.auth != "off":
         vendors = sorted({c.vendor for c in settings.credentials})
         log.info("auth %s; test credentials for: %s", settings.auth, ", ".join(vendors) or "-")
@@ -434,8 +497,22 @@ def _serve_on(args: argparse.Namespace, settings: Settings, listener: socket.soc
     server.run(sockets=[listener])
     if not server.started:
         return 2
+    saved = settings.state_dir is None or _save_state(app, settings.state_dir)
     log.info("mockserver stopped")
-    return 0
+    return 0 if saved else 1
+
+
+def _source_kind(settings: Settings) -> str:
+    return "fixtures" if _source(settings) == settings.fixtures_dir else "state"
+
+
+def _source(settings: Settings) -> Path:
+    """Where the records at start come from: the saved state, else the fixtures."""
+    from mockserver.core.state import has_state
+
+    if settings.state_dir is not None and has_state(settings.state_dir):
+        return settings.state_dir
+    return settings.fixtures_dir
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:

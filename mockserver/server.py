@@ -12,6 +12,8 @@ import multiprocessing
 import os
 import re
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
@@ -27,6 +29,7 @@ from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from mockserver.core.masking import mask_query
+from mockserver.core.transport import CONNECTION
 from mockserver.pages import welcome
 
 log = logging.getLogger("mockserver")
@@ -118,14 +121,15 @@ def client_of(address: Any) -> str:
 
 
 def access_line(who: str, scope: Any, status: int, ms: float | None) -> str:
-    """One request: client, request line, status, operation, milliseconds to the answer.
+    """One request: client, request line, status (`-` for a connection reset before any
+    answer), operation, milliseconds to the answer.
 
     uvicorn's line, plus what a person reading a mock's log asks next: which emulated
     operation answered, and how long it took."""
     took = "-" if ms is None else f"{ms:.2f} ms"
     return (
         f'{who} - "{scope["method"]} {shown_target(scope["raw_path"], scope["query_string"])}'
-        f' HTTP/{scope["http_version"]}" {status} {operation(scope)} {took}\n'
+        f' HTTP/{scope["http_version"]}" {status or "-"} {operation(scope)} {took}\n'
     )
 
 
@@ -308,7 +312,36 @@ class HttpTools(HttpToolsProtocol):
         self.held = _HeadWithBody(transport)
         self.transport = self.held  # type: ignore[assignment]
         self.who = client_of(self.client)  # once per connection, not per line
+        # every request's scope["state"] starts as a copy of app_state: the handle transport
+        # faults use reaches the app at no cost per request (core/transport.py)
+        self.app_state = {**self.app_state, CONNECTION: self}
         self._arm_head_timer()
+
+    # --- transport faults (core.transport.Connection) ----------------------------------
+
+    def fault_reset(self) -> None:
+        """Abort the connection with a TCP RST (SO_LINGER 0): nothing of the answer goes."""
+        raw = self.held._transport
+        sock = raw.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.held.status = 0
+        self._fault_ended(raw.abort)
+
+    def fault_close(self) -> None:
+        """Close (FIN) after what was written: a head, or part of a body."""
+        self._fault_ended(self.held.close)
+
+    def _fault_ended(self, end: Any) -> None:
+        """End the connection, log the request's access line, and tell uvicorn that its
+        answer was cut on purpose (no "returned without completing response" error)."""
+        end()
+        cycle = self._running
+        if cycle is not None:
+            cycle.on_response()  # our access line; nothing further, the connection is closing
+            cycle.on_response = lambda: None
+            cycle.disconnected = True
 
     def _answered(self, cycle: Any, started: float) -> None:
         assert self.access is not None

@@ -202,7 +202,7 @@ def test_probability_repeats_with_the_seed() -> None:
         ({"status": 500, "probability": 2}, "probability"),
         ({"status": 500, "times": 0}, "times must be at least 1"),
         ({"delay_ms": 70000}, "delay_ms must be from 0 to 60000"),
-        ({"vendor": "pai"}, "needs a status, a delay_ms, or both"),
+        ({"vendor": "pai"}, "needs a status, a fault, a delay_ms, or a sequence"),
         ({"status": 500, "path": "api"}, "path must be a glob"),
         ({"status": 500, "colour": "red"}, "unknown field(s) colour"),
     ],

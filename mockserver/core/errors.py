@@ -43,6 +43,7 @@ class ApiError(Exception):
         return self.headers
 
     def render(self, request: Request) -> Response:
+        request.scope.setdefault("state", {})["error"] = self.code  # for the journal
         return JSONResponse(
             self.body(request), status_code=self.status, headers=self.response_headers(request)
         )

@@ -12,10 +12,17 @@ from starlette.responses import Response
 from mockserver.core.auth import AuthConfig
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Record
+from mockserver.core.lifecycle import Kind
 from mockserver.core.params import Param, ParamError
 from mockserver.core.writes import WriteError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def path_workspace(request: Request) -> str | None:
+    """The workspace a request is about: its `workspace_id` path parameter, if any."""
+    found = request.path_params.get("workspace_id")
+    return found if isinstance(found, str) else None
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,14 @@ class Vendor:
     param_error_status: int = 400  # what a bad path or query value answers
     # a write refused before any change (bad body, several processes), in its envelope
     write_error: Callable[[Request, WriteError], ApiError] | None = None
+    # its resources that change state by themselves, each with its table (core.lifecycle)
+    lifecycles: tuple[Kind, ...] = ()
     # yields (collection, record) pairs: n synthetic records per collection it fills
     generate: Callable[[dict[str, list[Any]], int, Any], Iterator[tuple[str, Record]]] | None = None
+    # the workspace a request is about, for fault rules by workspace (outage of one)
+    workspace: Callable[[Request], str | None] = path_workspace
+    # whose HTML error page a `gateway_page` fault answers: core.transport.GATEWAYS
+    gateway: str = "generic"
 
     def owns(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)

@@ -7,11 +7,18 @@ from mockserver.vendors.dashscope.auth import authenticate
 from mockserver.vendors.dashscope.backend import COLLECTIONS, NAME, build
 from mockserver.vendors.dashscope.errors import STATUS_CODES, error_for_status, param_error
 from mockserver.vendors.dashscope.generate import generate
-from mockserver.vendors.dashscope.reads import HEADERS, LIST_PARAMS, list_deployments
+from mockserver.vendors.dashscope.reads import (
+    HEADERS,
+    LIST_PARAMS,
+    WORKSPACE_HEADER,
+    list_deployments,
+)
 
 VENDOR = Vendor(
     name=NAME,
     title="Alibaba Model Studio (DashScope)",
+    gateway="tengine",  # its gateway's own HTML error page (core.transport)
+    workspace=lambda request: request.headers.get(WORKSPACE_HEADER),  # outages by workspace
     prefixes=("/api/v1/deployments",),
     operations=(
         Operation(

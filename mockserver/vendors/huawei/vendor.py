@@ -12,6 +12,7 @@ from mockserver.vendors.huawei.reads import LIST_PARAMS, PATH_PARAMS, list_model
 VENDOR = Vendor(
     name=NAME,
     title="Huawei Cloud DataArts Fabric",
+    gateway="nginx",  # its gateway's own HTML error page (core.transport)
     prefixes=("/v1/workspaces",),
     operations=(
         Operation(

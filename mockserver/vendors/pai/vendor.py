@@ -38,6 +38,7 @@ NEW_VERSION = {"ModelId": "$request.path.ModelId", "VersionName": "$response.bod
 VENDOR = Vendor(
     name=NAME,
     title="Alibaba Cloud PAI (AIWorkSpace 2021-02-04)",
+    gateway="tengine",  # its gateway's own HTML error page (core.transport)
     prefixes=(MODELS,),
     operations=(
         Operation(
