@@ -81,7 +81,7 @@ def test_links_are_followed() -> None:
 
 TestStatefulSequences = Workflow.TestCase
 TestStatefulSequences.settings = settings(
-    max_examples=60,
+    max_examples=30,
     stateful_step_count=6,
     derandomize=True,
     deadline=None,
