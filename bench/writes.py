@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
 import sys
 import time
 
@@ -153,7 +154,11 @@ def main() -> int:
         steps = asyncio.run(stalls(port, args.clients))
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=120)  # a large data set takes a while to let go of
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     p50, p90, worst = summary(together)
     a50, a90, aworst = summary(alone)
     pair_met = p50 <= PAIR_TARGET_MS
