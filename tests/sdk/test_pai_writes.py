@@ -157,7 +157,7 @@ def test_duplicate_version_name_is_refused(client: Client) -> None:
     add_version(client, model_id, version_name="0.1.0")
     with pytest.raises(ClientException) as info:
         add_version(client, model_id, version_name="0.1.0")
-    assert (info.value.status_code, info.value.code) == (400, "InvalidParameter")
+    assert (info.value.status_code, info.value.code) == (409, "ModelVersionAlreadyExists")
     assert "VersionName" in info.value.message and "0.1.0" in info.value.message
 
 

@@ -268,7 +268,7 @@ def test_unknown_version(
 
 def test_duplicate_version_name(client: TestClient, schemas: Schemas) -> None:
     response = client.post(f"{MODEL}/versions", json={"Uri": URI, "VersionName": "0.1.0"})
-    refused(schemas, response, 400, "InvalidParameter", "VersionName", "0.1.0", "already exists")
+    refused(schemas, response, 409, "ModelVersionAlreadyExists", "VersionName", "0.1.0")
 
 
 def test_auto_names_follow_the_highest_version(client: TestClient, schemas: Schemas) -> None:

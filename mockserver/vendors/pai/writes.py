@@ -145,8 +145,8 @@ async def create_model_version(request: Request) -> Response:
     name = body.get("VersionName") or store.next_version_name(model_id)
     if name in store.named[model_id]:
         raise Error(
-            400,
-            "InvalidParameter",
+            409,
+            "ModelVersionAlreadyExists",
             f"Specified parameter VersionName is not valid: version {name} already exists in "
             f"model {model_id}; a version name is unique within its model.",
         )
