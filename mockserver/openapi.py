@@ -86,7 +86,7 @@ def _parameter(param: Param) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": param.name,
         "in": param.location,
-        "required": param.location == "path",
+        "required": param.location == "path" or param.required,
         "schema": _schema_of(param),
     }
     if param.repeated:  # `versions=a&versions=b`: minimum/maximum count the values
@@ -123,6 +123,12 @@ def error_statuses(vendor: Vendor) -> list[int]:
 
 def _operation(vendor: Vendor, op: Operation) -> dict[str, Any]:
     responses = {str(op.status): _json(op.response_schema, "Success")}
+    if op.links:
+        # what a client (or schemathesis' stateful tests) calls next with this answer
+        responses[str(op.status)]["links"] = {
+            name: {"operationId": f"{vendor.name}.{name}", "parameters": dict(params)}
+            for name, params in op.links.items()
+        }
     for status in sorted({*error_statuses(vendor), *op.errors}):
         text = STATUS_TEXT.get(status, "Error")
         responses[str(status)] = _json(vendor.error_schema, f"{text}, in {vendor.title}'s envelope")

@@ -56,16 +56,16 @@ async def landing(request: Request) -> HTMLResponse:
         held = ", ".join(f"{n} {c}" for c, n in counts.get(vendor.name, {}).items())
         for op in vendor.operations:
             url = example_url(op)
-            # a link makes a GET: a write is tried from the interactive docs instead
-            tried = (
+            # a link can only GET: a write is tried from the interactive docs
+            link = (
                 f'<a class="try" href="{escape(url)}">{escape(url)}</a>'
                 if op.method == "GET"
-                else '<a href="/_mock/docs">a write: try it from /_mock/docs</a>'
+                else f'<a href="{DOCS}">{escape(op.method)}: try it on the docs page</a>'
             )
             rows.append(
                 f"<tr><td>{escape(vendor.title)}</td><td>{escape(op.name)}</td>"
                 f"<td><code>{escape(op.method)} {escape(op.path)}</code></td>"
-                f"<td>{escape(held)}</td><td>{tried}</td></tr>"
+                f"<td>{escape(held)}</td><td>{link}</td></tr>"
             )
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mockserver</title>

@@ -86,17 +86,23 @@ def urls(records: Dataset) -> Iterator[tuple[str, dict[str, str]]]:
         {"FormatType": "SavedModel", "Order": "DESC", "PageSize": "100"},
         {"FrameworkType": "Pytorch", "SourceType": "Custom"},
         {"ApprovalStatus": "Approved", "PageSize": "50"},
+        {"ApprovalStatus": "Pending", "Order": "DESC", "PageSize": "100"},
+        {"ApprovalStatus": "Rejected", "FormatType": "ONNX", "Order": "DESC"},
         {"VersionName": pai["versions"][-1]["VersionName"]},
         *({"Label": label} for label in labels),
     ]
     for model_id in model_ids:
         yield f"/api/v1/models/{model_id}", {}
+        for version in pai["versions"][:40:6]:
+            yield f"/api/v1/models/{model_id}/versions/{version['VersionName']}", {}
         for query in filters:
             yield (
                 f"/api/v1/models/{model_id}/versions?"
                 + "&".join(f"{k}={v}" for k, v in query.items()),
                 {},
             )
+    for query in ("", "?Order=DESC&PageSize=100", "?PageNumber=2&PageSize=7", "?Label=a&Query=E"):
+        yield f"/api/v1/models{query}", {}
     huawei = [w["id"] for w in records["huawei"]["workspaces"]] + ["nowhere"]
     sorts = itertools.product(("CREATE_TIME", "UPDATE_TIME", "NAME"), ("ASC", "DESC"))
     for (sort_by, order_by), workspace in itertools.product(sorts, huawei):
@@ -465,3 +471,46 @@ def test_huawei_writes_answer_as_a_rebuild_and_a_reset_as_loaded(full: Dataset) 
         assert client.post("/_mock/reset").status_code == 200
         assert held(client) == full
         assert answers(client, full) == loaded
+
+
+def pai_writes(client: TestClient) -> None:
+    """Updates (an indexed field among equal times included), label changes, deletes,
+    creates and a cascade, through the PAI API."""
+    store = client.app.store  # type: ignore[attr-defined]
+    versions = [v for v in store.listing("pai", "versions") if v["ModelId"] == "model-generated"]
+    statuses = ("Approved", "Pending", "Rejected")
+    for i, version in enumerate(versions[::3]):
+        path = f"/api/v1/models/model-generated/versions/{version['VersionName']}"
+        assert client.put(path, json={"ApprovalStatus": statuses[i % 3]}).status_code == 200
+        labels = {"Labels": [{"Key": "week", "Value": f"w{i}"}]}
+        assert client.post(f"{path}/labels", json=labels).status_code == 200
+        if i % 4 == 1:
+            assert client.delete(f"{path}/labels", params={"LabelKeys": "week"}).status_code == 200
+    for version in versions[1::7]:
+        path = f"/api/v1/models/model-generated/versions/{version['VersionName']}"
+        assert client.delete(path).status_code == 200
+    for model in store.listing("pai", "models")[1::9]:
+        path = f"/api/v1/models/{model['ModelId']}"
+        assert client.put(path, json={"ModelName": "renamed", "Domain": "cv"}).status_code == 200
+        assert client.delete(f"{path}/labels", params={"LabelKeys": "a,b"}).status_code == 200
+    created = client.post("/api/v1/models", json={"ModelName": "new", "Labels": []}).json()
+    for _ in range(3):
+        path = f"/api/v1/models/{created['ModelId']}/versions"
+        assert client.post(path, json={"Uri": "oss://b.oss/x"}).status_code == 200
+    assert client.delete("/api/v1/models/model-qwen7bchat0001").status_code == 200
+
+
+def test_pai_writes_answer_as_a_rebuild_and_reset_undoes_them(full: Dataset) -> None:
+    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+        add_all(client, ties(held(client)))
+        loaded = held(client)
+        asked = copy.deepcopy(loaded)
+        before = answers(client, asked)  # orderings, views and indexes made, then changed
+        client.app.clock.freeze()  # type: ignore[attr-defined]
+        pai_writes(client)
+        after = answers(client, asked)
+        assert after != before
+        assert after == fresh_answers(held(client), asked)
+        assert client.post("/_mock/reset").status_code == 200
+        assert held(client) == full
+        assert answers(client, full) == fresh_answers(full, full)

@@ -50,6 +50,10 @@ class Param:
     # distinct values, `minimum`/`maximum` bounding how many
     repeated: bool = False
 
+    # a query parameter the operation cannot do without: the OpenAPI document says so;
+    # the handler answers its absence in the vendor's words (parse leaves it None)
+    required: bool = False
+
     def allowed(self) -> str:
         """What the parameter accepts, in words, for error messages."""
         if self.kind == "int":

@@ -39,6 +39,9 @@ class Operation:
     request_schema: str = ""  # a write's JSON body (core.writes.write_body checks it)
     status: int = 200  # what success answers (the docs': 200, 201 or 202)
     errors: tuple[int, ...] = ()  # statuses of its own beyond the vendor's (409 conflict...)
+    # OpenAPI links from its success answer: operation name (same vendor) -> its
+    # parameters' runtime expressions, e.g. {"GetModel": {"ModelId": "$response.body#/ModelId"}}
+    links: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

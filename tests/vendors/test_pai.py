@@ -251,13 +251,14 @@ def test_unknown_model(client: TestClient, schemas: Schemas, path: str) -> None:
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/api/v1/models"),
+        ("PATCH", "/api/v1/models"),
         ("GET", f"/api/v1/models/{EXAMPLE_ID}/versions/0.1.0/extra/parts"),
         ("GET", f"/api/v1/models/{EXAMPLE_ID}/"),
         ("GET", f"/api/v1/models/{EXAMPLE_ID}/labels"),
         ("POST", f"/api/v1/models/{EXAMPLE_ID}"),
         ("DELETE", f"/api/v1/models/{EXAMPLE_ID}/versions"),
-        ("PUT", "/api/v1/models/anything"),
+        ("PATCH", "/api/v1/models/anything"),
+        ("PUT", f"/api/v1/models/{EXAMPLE_ID}/labels"),
     ],
 )
 def test_unknown_paths_and_methods_answer_in_the_envelope(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -10,6 +11,7 @@ from mockserver.core.errors import ApiError, Diagnosis, clip, from_table
 from mockserver.core.params import ParamError
 from mockserver.core.provenance import Source
 from mockserver.core.vendor import reached_operation, request_id
+from mockserver.core.writes import WriteError
 
 STATUS_CODES: dict[int, tuple[str, str]] = {
     400: ("InvalidParameter", "The specified parameter is not valid."),
@@ -46,7 +48,10 @@ class Error(ApiError):
 
 def error_for_status(request: Request, status: int) -> Error:
     if status == 404 and reached_operation(request):
-        return model_not_found(request.path_params.get("ModelId", ""))
+        params = request.path_params
+        if "VersionName" in params:
+            return version_not_found(params.get("ModelId", ""), params["VersionName"])
+        return model_not_found(params.get("ModelId", ""))
     if status == 405:
         # Alibaba's gateway finds an API by method and path together: a wrong method is
         # the same "api not found" 404 as a wrong path.
@@ -62,6 +67,47 @@ def model_not_found(model_id: str) -> Error:
     hint = "no model has this ModelId (the code is the project's placeholder)"
     error.diagnosis = Diagnosis("not_found", "path ModelId", clip(model_id), hint, DECISIONS.cite())
     return error
+
+
+def version_not_found(model_id: str, version_name: str) -> Error:
+    return Error(
+        404,
+        "ModelVersionNotFound",
+        f"The specified version {clip(version_name)} of model {clip(model_id)} does not exist.",
+    )
+
+
+def missing_parameter(name: str) -> Error:
+    """Alibaba's generic code for a required parameter not given (MissingParameter.<name>)."""
+    return Error(
+        400,
+        f"MissingParameter.{name}",
+        f"The input parameter {name} that is mandatory for processing this request is not "
+        "supplied.",
+    )
+
+
+WRITE_CODES = {
+    "too_large": (413, "RequestEntityTooLarge"),
+    "single_process": (409, "OperationConflict"),
+    "not_json": (400, "InvalidParameter"),
+    "invalid": (400, "InvalidParameter"),
+}
+
+
+def write_error(request: Request, exc: WriteError) -> Error:
+    """A refused write body: 400 InvalidParameter naming the field (MissingParameter.<name>
+    for a required field left out), 413 too large, 409 on a server of several processes."""
+    missing = REQUIRED.search(exc.message) if exc.reason == "invalid" else None
+    if missing is not None and exc.field == "$":
+        return missing_parameter(missing.group(1))
+    status, code = WRITE_CODES[exc.reason]
+    if exc.reason in ("not_json", "invalid"):
+        return Error(status, code, f"Specified request body is not valid: {exc.message}")
+    return Error(status, code, exc.message)
+
+
+REQUIRED = re.compile(r"^\$: '(\w+)' is a required property")
 
 
 def param_error(request: Request, exc: ParamError) -> Error:
