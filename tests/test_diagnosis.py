@@ -105,15 +105,15 @@ def test_a_bad_parameter_names_rule_field_value_and_source(
 ROUTE_CASES = [
     ("pai", "GET", "/api/v1/models/x/Versions", "InvalidAction.NotFound", 404, "wrong casing",
      "GET /api/v1/models/{ModelId}/versions"),
-    ("pai", "DELETE", "/api/v1/models/x", "InvalidAction.NotFound", 404, "wrong method",
+    ("pai", "PATCH", "/api/v1/models/x", "InvalidAction.NotFound", 404, "wrong method",
      "GET /api/v1/models/{ModelId}"),
     ("huawei", "GET", "/v1/workspaces/default/models/x/versions/y/extra", "APIG.0101", 404,
      "extra segment",
      "DELETE /v1/workspaces/{workspace_id}/models/{model_id}/versions/{version_id}"),
     ("huawei", "PATCH", "/v1/workspaces/default/models", "APIG.0101", 404, "wrong method",
      "GET /v1/workspaces/{workspace_id}/models"),
-    ("dreadnode", "GET", "/api/v1/org/acme/models/x", "not_found_error", 404, "missing segment",
-     "GET /api/v1/org/{org}/models/{name}/versions"),
+    ("dreadnode", "GET", "/api/v1/org/acme", "not_found_error", 404, "missing segment",
+     "GET /api/v1/org/{org}/models"),
     ("dreadnode", "PUT", "/api/v1/org/acme/models/x/versions", "not_found_error", 404,
      "wrong method", "GET /api/v1/org/{org}/models/{name}/versions"),
     ("dashscope", "GET", "/api/v1/deployments/", "NotFound", 404, "trailing slash",
@@ -260,14 +260,14 @@ def _write_error(request: Request, exc: WriteError) -> PaiError:
 
 def test_a_refused_body_names_the_field_and_its_source(schemas: Schemas) -> None:
     pai = next(v for v in VENDORS if v.name == "pai")
-    labels = Operation("POST", "/api/v1/models/{ModelId}/labels", "AddLabel", _add_label,
+    labels = Operation("POST", "/api/v1/models/{ModelId}/test-labels", "AddLabel", _add_label,
                        request_schema="pai/label")  # fmt: skip
     vendor = dataclasses.replace(
         pai, operations=(*pai.operations, labels), write_error=_write_error
     )
     others = [v for v in VENDORS if v.name != "pai"]
     with TestClient(create_app(vendors=[vendor, *others])) as test_client:
-        response = test_client.post("/api/v1/models/x/labels", json={"Key": 5, "Value": "v"})
+        response = test_client.post("/api/v1/models/x/test-labels", json={"Key": 5, "Value": "v"})
     assert response.status_code == 400
     assert_valid(schemas, "pai/error", response.json())
     found = diagnosis(response)
@@ -327,3 +327,12 @@ def test_a_huge_unknown_path_costs_what_a_short_one_does() -> None:
     first, and only its first characters are compared for similarity."""
     found = nearest("GET", "/a" * 30_000, ROUTES)
     assert found is not None and found[0] == "unknown path"
+
+
+def test_a_hint_listing_problems_keeps_the_header_readable() -> None:
+    from mockserver.core.errors import Diagnosis
+
+    header = Diagnosis("body.invalid", "body $.Key", "5", "$.Key: wrong; $.Value: missing").header()
+    found = dict(part.split("=", 1) for part in header.split("; "))
+    assert found["hint"] == "$.Key: wrong, $.Value: missing"
+    assert found["value"] == "'5'"

@@ -54,7 +54,8 @@ class Diagnosis:
             parts.append(f"hint={self.hint}")
         if self.source:
             parts.append(f"source={self.source}")
-        text = "; ".join(parts)
+        # "; " parts the header: inside a part (a message listing problems) it reads ", "
+        text = "; ".join(part.replace(";", ",") for part in parts)
         return (
             "".join(c if " " <= c <= "~" else repr(c)[1:-1] for c in text)
             .encode("ascii", "backslashreplace")

@@ -14,6 +14,7 @@ fault says, core.transport) and noted in the journal.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import hashlib
 import math
@@ -33,6 +34,7 @@ from mockserver.core.errors import clip, first, shown
 from mockserver.core.params import BEYOND, read_int
 
 MAX_DELAY_MS = 60_000
+MAX_NAME = 128  # characters of an unknown name compared with the known ones
 # Every request to an emulated operation tries each rule: past a hundred, a mistake
 # (a rule added per test and never cleared) is likelier than a need, and each request
 # pays for all of them.
@@ -215,7 +217,12 @@ def _name(name: str, value: Any, known: Iterable[str]) -> str | None:
         return value
     if not isinstance(value, str):
         raise FaultSpecError(f"{name} must be a string or null, not {_kind(value)}")
-    raise FaultSpecError(f"unknown {name} {shown(value)}; known: {', '.join(known)}")
+    # the closest names first: with four vendors' operations the whole list is too long
+    close = difflib.get_close_matches(value[:MAX_NAME], known, n=5, cutoff=0.5)
+    listed = close or first(sorted(known), 8)
+    what = "did you mean" if close else "known"
+    more = "" if close or len(known) <= 8 else " (`mockserver routes` lists them all)"
+    raise FaultSpecError(f"unknown {name} {shown(value)}; {what}: {', '.join(listed)}{more}")
 
 
 def _path(value: Any) -> str | None:
