@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
+# pytest-xdist workers for make test: one per core (TEST_WORKERS=0 runs in one process)
+TEST_WORKERS ?= auto
 DREADNODE := dreadnode==2.0.52
 # The browser test (tests/test_browser.py) drives a chromium of the system, never a
 # downloaded browser. Where it is missing and apt is there, `make test` installs Debian's:
@@ -44,9 +46,9 @@ serve: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	@[ -x "$(CHROMIUM)" ] || ! command -v apt-get >/dev/null || $(MAKE) --no-print-directory chromium || :
 	@if [ -x "$(CHROMIUM)" ] || [ -n "$$CI" ]; then \
-		set -x; MOCKSERVER_CHROMIUM="$(CHROMIUM)" $(BIN)/python -m pytest $(ARGS); \
+		set -x; MOCKSERVER_CHROMIUM="$(CHROMIUM)" $(BIN)/python -m pytest -n $(TEST_WORKERS) $(ARGS); \
 	else \
-		echo "$(NO_CHROMIUM)"; set -x; $(BIN)/python -m pytest --ignore=tests/test_browser.py $(ARGS); \
+		echo "$(NO_CHROMIUM)"; set -x; $(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/test_browser.py $(ARGS); \
 	fi
 
 # Debian's chromium and what it needs, nothing recommended, nothing upgraded (see above).
@@ -75,10 +77,11 @@ check: lint test
 	$(BIN)/mockserver check
 
 # Speed and memory: the mock against a bare starlette app (see bench/bench.py and README),
-# then memory under 300,000 distinct requests (bench/memory.py) and how long control-plane
-# writes stall vendor traffic at 100,000 records (bench/stall.py).
+# then memory under 300,000 distinct requests (bench/memory.py), how long control-plane
+# writes stall vendor traffic at 100,000 records (bench/stall.py), the twin's writes at
+# 100,000 records (bench/writes.py) and snapshot restores (bench/snapshots.py).
 bench: $(VENV)/.installed
-	$(BIN)/python bench/bench.py $(ARGS); status=$$?; $(BIN)/python bench/memory.py && $(BIN)/python bench/stall.py && exit $$status
+	$(BIN)/python bench/bench.py $(ARGS); status=$$?; $(BIN)/python bench/memory.py && $(BIN)/python bench/stall.py && $(BIN)/python bench/writes.py && $(BIN)/python bench/snapshots.py && exit $$status
 
 routes: $(VENV)/.installed
 	$(BIN)/mockserver routes
