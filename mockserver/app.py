@@ -21,15 +21,16 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
-from mockserver import admin, openapi, pages
+from mockserver import admin, console, openapi, pages
 from mockserver.core.auth import MODES, AuthConfig
 from mockserver.core.bounded import Bounded, size_of
 from mockserver.core.clock import Clock
 from mockserver.core.errors import ApiError
 from mockserver.core.faults import Fault, Faults, FaultSpecError
+from mockserver.core.feed import Feed
 from mockserver.core.fixtures import Dataset, load_dir
 from mockserver.core.generate import generate, paused_gc
-from mockserver.core.journal import Journal, JournalMiddleware
+from mockserver.core.journal import Journal, JournalMiddleware, Tap
 from mockserver.core.params import ParamError
 from mockserver.core.schemas import Schemas, bundled
 from mockserver.core.store import Store
@@ -117,7 +118,7 @@ def create_app(
     journal = Journal(settings.journal_size, _describer(vendors))
     app = MockApp(
         operations,
-        routes=[*admin.routes, *pages.routes],
+        routes=[*admin.routes, *console.routes, *pages.routes],
         middleware=[
             Middleware(ControlPlaneGuard, settings=settings),
             Middleware(JournalMiddleware, journal=journal),
@@ -133,6 +134,7 @@ def create_app(
     app.store = store
     app.openapi = openapi.document(vendors, bundled())
     app.journal = journal
+    app.feed = Feed(journal, store.watchers)
     app.clock = clock = Clock()
     # Workers share a seed for their data, not for their request ids.
     app.rng = random.Random(
@@ -216,6 +218,7 @@ class MockApp(Starlette):
     store: Store
     openapi: dict[str, Any]
     journal: Journal
+    feed: Feed  # the console's live view of the journal and the store
     clock: Clock  # the mock's time: every timestamp it writes reads it
     rng: random.Random
     auth: AuthConfig
@@ -322,6 +325,9 @@ class MockApp(Starlette):
         receive: Receive,
         send: Send,
     ) -> None:
+        tap = Tap(receive, send) if self.journal.watchers else None  # a console watches
+        if tap is not None:
+            receive, send = tap.receive, tap.send
         request = Request(scope, receive)
         when, started, status = time.time(), time.perf_counter(), 500
         try:
@@ -330,7 +336,7 @@ class MockApp(Starlette):
             await response(scope, receive, send)
         finally:
             duration = time.perf_counter() - started
-            self.journal.record(when, scope, status, duration, described)
+            self.journal.record(when, scope, status, duration, described, tap)
 
 
 async def _respond(endpoint: Endpoint, request: Request) -> Response:
@@ -349,7 +355,10 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
     async def answer(request: Request) -> Response:
         auth: AuthConfig = request.app.auth
         if auth.mode != "off" and vendor.authenticate is not None:
+            state = request.scope.setdefault("state", {})
+            state["auth"] = "refused"  # what the console shows if the check raises
             await vendor.authenticate(request, auth, operation.name)
+            state["auth"] = "passed"
         if vendor.name in request.app.faults.rate_limits:
             # after the auth check: a refused request does not spend its key's bucket
             limited = request.app.faults.from_rate_limit(vendor.name, _client(request))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -92,6 +92,8 @@ class Store:
         }
         self._log: list[tuple[str, Change]] = []  # since loading, oldest first
         self.writes = 0  # changes so far: a check made before another change is stale
+        # told (vendor, collection) of each record changed, added or removed (the console)
+        self.watchers: list[Callable[[str, str], None]] = []
         if sum(len(rs) for cols in self.loaded.values() for rs in cols.values()) > WARM_ABOVE:
             self.warm()
 
@@ -125,6 +127,8 @@ class Store:
         collection = self._collection(vendor, change.collection)
         _swap(backend, change.collection, change.new, change.old)
         _place(held, collection, change.new, change.old)
+        for watcher in self.watchers:
+            watcher(vendor, change.collection)
 
     def check(self, vendor: str, collection: str, records: Sequence[Any], source: str) -> Checked:
         """Records checked exactly as fixture files are (FixtureError), not yet added.
@@ -185,6 +189,8 @@ class Store:
         _swap(backend, change.collection, change.old, change.new)
         _place(held, collection, change.old, change.new)
         self._log.append((vendor, change))
+        for watcher in self.watchers:
+            watcher(vendor, change.collection)
 
     def _validator(self, vendor: str, gone: Mapping[str, set[tuple[Any, ...]]] = {}) -> Validator:
         held = {
