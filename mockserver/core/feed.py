@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -40,8 +41,25 @@ def shown_body(raw: bytes | bytearray, limit: int = CLIP) -> str | None:
             pass
         else:
             return json.dumps(_masked(parsed, MAX_DEPTH), indent=2, ensure_ascii=False)
-    text = data.decode("utf-8", errors="replace")
+    text = FIELD.sub(_masked_field, data.decode("utf-8", errors="replace"))
     return text + f"\n... (clipped at {limit} bytes)" if clipped else text
+
+
+# a JSON string field as text shows it, its value perhaps cut short by the clip
+FIELD = re.compile(r'"((?:[^"\\]|\\.){1,200})"(\s*:\s*)"(?:[^"\\]|\\.)*"?')
+
+
+def _masked_field(match: re.Match[str]) -> str:
+    """A secret-named field's value masked in text that is not (whole) JSON."""
+    if not secret_field(match.group(1)):
+        return match.group(0)
+    return f'"{match.group(1)}"{match.group(2)}"{MASK}"'
+
+
+def secret_field(name: str) -> bool:
+    """Whether a JSON field holds a secret: named as a secret query parameter would be,
+    except a bare `Key` (the name half of PAI's and others' label pairs)."""
+    return name.lower() != "key" and secret_query_key(name)
 
 
 def _masked(value: Any, depth: int) -> Any:
@@ -50,7 +68,7 @@ def _masked(value: Any, depth: int) -> Any:
         return MASK
     if isinstance(value, dict):
         return {
-            k: MASK if secret_query_key(str(k)) else _masked(v, depth - 1) for k, v in value.items()
+            k: MASK if secret_field(str(k)) else _masked(v, depth - 1) for k, v in value.items()
         }
     if isinstance(value, list):
         return [_masked(v, depth - 1) for v in value]
