@@ -67,10 +67,20 @@ def endpoint_rows(vendors: Sequence[Vendor], counts: dict[str, dict[str, int]]) 
     return "".join(rows)
 
 
+OUTAGE_STATUSES = (503, 502, 500)  # what an outage answers: the first a vendor answers
+
+
 def operations_json(vendors: Sequence[Vendor]) -> str:
-    """{vendor: {title, operations}} for the console's fault form, safe inside <script>."""
+    """What the console's fault controls offer per vendor (its operations, the error
+    statuses it answers, the one an outage uses), as JSON safe inside <script>."""
     shown = {
-        v.name: {"title": v.title, "operations": [op.name for op in v.operations]} for v in vendors
+        v.name: {
+            "title": v.title,
+            "operations": [op.name for op in v.operations],
+            "statuses": [s for s in v.statuses if s >= 429],
+            "outage": next((s for s in OUTAGE_STATUSES if s in v.statuses), None),
+        }
+        for v in vendors
     }
     return json.dumps(shown).replace("<", "\\u003c")
 

@@ -177,16 +177,16 @@ async function reset() {
 
 // Faults: an outage switch per vendor, any rule added from the form, each removable
 function isOutage(rule, vendor) {
-  return rule.vendor === vendor && rule.status === 503 && !rule.operation && !rule.path &&
+  return rule.vendor === vendor && rule.status === OPS[vendor].outage && !rule.operation && !rule.path &&
     !rule.workspace && rule.times == null && !rule.fault && !rule.sequence && !rule.window;
 }
 function renderFaults(list) {
   rules = list;
-  $("outages").replaceChildren(...Object.entries(OPS).map(([vendor, v]) => {
+  $("outages").replaceChildren(...Object.entries(OPS).filter(([, v]) => v.outage).map(([vendor, v]) => {
     const rule = rules.find((r) => isOutage(r, vendor));
     return el("button", { type: "button", class: rule ? "on" : "", "aria-pressed": rule ? "true" : "false",
       "data-vendor": vendor, onclick: () => toggleOutage(vendor),
-      text: `${v.title}: ${rule ? "OUTAGE (503)" : "up"}` });
+      text: `${v.title}: ${rule ? `OUTAGE (${v.outage})` : "up"}` });
   }));
   $("rules").replaceChildren(...rules.map((r) => el("li", {},
     `#${r.id} ${r.vendor || "any vendor"} ${r.operation || ""} ${r.path || ""} -> ` +
@@ -197,7 +197,7 @@ async function loadFaults() { const r = await api("GET", "/_mock/faults"); if (r
 async function toggleOutage(vendor) {
   const rule = rules.find((r) => isOutage(r, vendor));
   if (rule) await api("DELETE", "/_mock/faults/" + rule.id);
-  else await api("POST", "/_mock/faults", { vendor, status: 503 });
+  else await api("POST", "/_mock/faults", { vendor, status: OPS[vendor].outage });
   await loadFaults();
 }
 async function removeRule(id) { await api("DELETE", "/_mock/faults/" + id); await loadFaults(); }
@@ -212,8 +212,12 @@ async function addRule(event) {
 }
 function fillFaultForm() {
   $("fault-vendor").replaceChildren(...Object.entries(OPS).map(([n, v]) => el("option", { value: n, text: v.title })));
-  const ops = () => $("fault-operation").replaceChildren(el("option", { value: "", text: "any" }),
-    ...OPS[$("fault-vendor").value].operations.map((o) => el("option", { text: o })));
+  const ops = () => {
+    const v = OPS[$("fault-vendor").value];
+    $("fault-operation").replaceChildren(el("option", { value: "", text: "any" }),
+      ...v.operations.map((o) => el("option", { text: o })));
+    $("fault-status").replaceChildren(...v.statuses.map((s) => el("option", { text: s })));
+  };
   $("fault-vendor").addEventListener("change", ops);
   ops();
 }
