@@ -71,14 +71,16 @@ OUTAGE_STATUSES = (503, 502, 500)  # what an outage answers: the first a vendor 
 
 
 def operations_json(vendors: Sequence[Vendor]) -> str:
-    """What the console's fault controls offer per vendor (its operations, the error
-    statuses it answers, the one an outage uses), as JSON safe inside <script>."""
+    """What the console needs of each vendor (its operations, the error statuses it
+    answers, the one an outage uses, each collection's key fields), as JSON safe inside
+    <script>."""
     shown = {
         v.name: {
             "title": v.title,
             "operations": [op.name for op in v.operations],
             "statuses": [s for s in v.statuses if s >= 429],
             "outage": next((s for s in OUTAGE_STATUSES if s in v.statuses), None),
+            "keys": {c.name: list(c.key) for c in v.collections},  # a row's identity
         }
         for v in vendors
     }

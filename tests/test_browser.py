@@ -93,10 +93,11 @@ def test_the_console_follows_an_sdk_flow(
     page.goto(mockserver.url_for("/_mock/"))
     expect(page.locator("#link")).to_have_text("live")
     deployments = page.locator("#state-dashscope-deployments")
-    expect(deployments).to_contain_text("deployments (5)")
+    loaded = len(mockserver.app.store.listing("dashscope", "deployments"))
+    expect(deployments).to_contain_text(f"deployments ({loaded})")
 
     assert dashscope.Deployments.list(page_no=1, page_size=10).status_code == 200
-    created = dashscope.Deployments.call(model="qwen-plus", capacity=1, suffix="demo")
+    created = dashscope.Deployments.call(model="qwen-plus", capacity=2, suffix="demo")
     assert created.status_code == 200, (created.code, created.message)
     deployed = created.output.deployed_model
     assert dashscope.Deployments.get(deployed).output.status == "PENDING"
@@ -109,7 +110,7 @@ def test_the_console_follows_an_sdk_flow(
         expect(feed.nth(row)).to_contain_text(f"dashscope{operation}200")
     row = deployments.locator(f'tr[data-key="{deployed}"]')
     expect(row).to_contain_text("PENDING")
-    expect(deployments).to_contain_text("deployments (6)")
+    expect(deployments).to_contain_text(f"deployments ({loaded + 1})")
 
     page.locator("#advance-by").select_option("600")
     page.locator("#advance").click()
@@ -133,7 +134,7 @@ def test_the_console_follows_an_sdk_flow(
 
     page.keyboard.press("r")  # reset, from the keyboard
     expect(row).to_have_count(0)
-    expect(deployments).to_contain_text("deployments (5)")
+    expect(deployments).to_contain_text(f"deployments ({loaded})")
     expect(page.locator("#clock-note")).to_have_text("")
     assert dashscope.Deployments.get(deployed).status_code == 404
     expect(feed.first).to_contain_text("GetDeployment404")

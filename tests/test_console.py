@@ -91,9 +91,14 @@ def test_page_keeps_every_endpoint_and_loads_only_its_own_small_assets(
     links = [link.replace("&amp;", "&") for link in _hrefs(html, 'class="try" href="')]
     assert links == [example_url(op) for v in VENDORS for op in v.operations]
     declared = json.loads(html.split('id="operations">')[1].split("</script>")[0])
-    assert declared == {
-        v.name: {"title": v.title, "operations": [op.name for op in v.operations]} for v in VENDORS
-    }
+    for v in VENDORS:
+        shown = declared[v.name]
+        assert shown["title"] == v.title
+        assert shown["operations"] == [op.name for op in v.operations]
+        assert shown["keys"] == {c.name: list(c.key) for c in v.collections}
+        assert shown["statuses"] and set(shown["statuses"]) <= set(v.statuses)
+        assert shown["outage"] in v.statuses  # what its outage switch answers
+    assert list(declared) == [v.name for v in VENDORS]
     assets = _hrefs(html, 'src="') + _hrefs(html, 'rel="stylesheet" href="')
     assert len(assets) == 2
     total = len(html.encode())

@@ -95,10 +95,18 @@ function showDetail(id) {
 }
 
 // The state: the newest records of each collection, re-read when a "changed" event names it
-function refetch(vendor, collection) {
+function refetch(vendor, collection, follow = false) {
   const key = vendor + "/" + collection;
   if (pending.has(key)) return;
-  pending.set(key, setTimeout(() => { pending.delete(key); loadCollection(vendor, collection); }, 100));
+  pending.set(key, setTimeout(async () => {
+    pending.delete(key);
+    await loadCollection(vendor, collection);
+    if (follow) show($(`state-${vendor}-${collection}`));
+  }, 100));
+}
+function show(box) { // the collection that just changed, scrolled into the state panel
+  const panel = $("state");
+  if (box && !panel.contains(document.activeElement)) panel.scrollTop = box.offsetTop;
 }
 async function page(vendor, collection, offset) {
   const q = new URLSearchParams({ vendor, collection, offset, limit: STATE_ROWS });
@@ -112,23 +120,25 @@ async function loadCollection(vendor, collection) {
   renderCollection(vendor, collection, data.records.slice().reverse(), data.total);
 }
 const isState = (k) => /^(state|status|lifecycle)$|Status$|State$/i.test(k);
-function columns(records) {
-  const keys = [];
+function columns(records, keys) {
+  const fields = [];
   for (const r of records) for (const [k, v] of Object.entries(r))
-    if (!keys.includes(k) && (v === null || typeof v !== "object")) keys.push(k);
-  const ranked = keys.filter((k) => /id$|name$/i.test(k)).slice(0, 3);
-  for (const k of keys.filter(isState)) if (!ranked.includes(k)) ranked.push(k);
-  for (const k of keys) if (ranked.length < 6 && !ranked.includes(k)) ranked.push(k);
+    if (!fields.includes(k) && (v === null || typeof v !== "object")) fields.push(k);
+  const ranked = keys.filter((k) => fields.includes(k));
+  const add = (k) => { if (!ranked.includes(k)) ranked.push(k); };
+  fields.filter(isState).forEach(add);
+  fields.filter((k) => /name$/i.test(k)).slice(0, 2).forEach(add);
+  for (const k of fields) if (ranked.length < 6) add(k);
   return ranked.slice(0, 6);
 }
 function renderCollection(vendor, collection, records, total) {
   const box = $(`state-${vendor}-${collection}`);
   if (!box) return;
-  const cols = columns(records);
-  const idKey = cols.find((k) => /id$/i.test(k)) || cols[0];
+  const keys = OPS[vendor]?.keys?.[collection] || [];
+  const cols = columns(records, keys);
   const head = el("tr", {}, ...cols.map((k) => el("th", { text: k })));
   const rows = records.map((r) => {
-    const key = String(r[idKey]);
+    const key = (keys.length ? keys : cols.slice(0, 1)).map((k) => String(r[k])).join("/");
     return el("tr", { "data-key": key }, ...cols.map((k) => {
       const text = r[k] == null ? "" : String(r[k]);
       const cell = el("td", { text, title: text });
@@ -186,7 +196,7 @@ function renderFaults(list) {
     const rule = rules.find((r) => isOutage(r, vendor));
     return el("button", { type: "button", class: rule ? "on" : "", "aria-pressed": rule ? "true" : "false",
       "data-vendor": vendor, onclick: () => toggleOutage(vendor),
-      text: `${v.title}: ${rule ? `OUTAGE (${v.outage})` : "up"}` });
+      text: `${v.title.split(" (")[0]}: ${rule ? `OUTAGE (${v.outage})` : "up"}` });
   }));
   $("rules").replaceChildren(...rules.map((r) => el("li", {},
     `#${r.id} ${r.vendor || "any vendor"} ${r.operation || ""} ${r.path || ""} -> ` +
@@ -252,7 +262,7 @@ function connect() {
   on("request", addRequest);
   on("skipped", (s) => prepend(el("tr", {}, el("td", { colspan: "6", class: "outcome",
     text: `... ${s.skipped} requests skipped (this page fell behind)` }))));
-  on("changed", (c) => refetch(c.vendor, c.collection));
+  on("changed", (c) => refetch(c.vendor, c.collection, true));
   on("clock", setClock);
   on("faults", (f) => renderFaults(f.faults));
 }
