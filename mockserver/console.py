@@ -34,8 +34,8 @@ from mockserver.core.feed import Feed
 from mockserver.core.jsonbytes import dumps
 
 STATIC = Path(__file__).parent / "static"
-TICK_S = 1.0  # how often the clock and the fault rules are looked at
-HEARTBEAT_S = 15.0  # a comment line this often keeps proxies and the browser informed
+TICK_S = 1  # how often the clock and the fault rules are looked at
+HEARTBEAT_S = 15  # a comment line this often keeps proxies and the browser informed
 BATCH_S = 0.05  # requests arriving this close together go out in one write
 RETRY_MS = 2000  # how soon a browser reconnects after the stream broke
 
@@ -98,7 +98,7 @@ async def _stream(app: Any) -> AsyncIterator[bytes]:
             "records": app.store.counts(),
         }
         yield f"retry: {RETRY_MS}\n\n".encode() + event("hello", hello)
-        quiet = 0.0
+        quiet = 0
         while True:
             try:
                 await asyncio.wait_for(subscriber.wake.wait(), TICK_S)
@@ -121,12 +121,12 @@ async def _stream(app: Any) -> AsyncIterator[bytes]:
                 parts.append(event("faults", {"faults": listed}))
             rules = listed
             if parts:
-                quiet = 0.0
+                quiet = 0
                 yield b"".join(parts)
             else:
                 quiet += TICK_S
                 if quiet >= HEARTBEAT_S:
-                    quiet = 0.0
+                    quiet = 0
                     yield b": alive\n\n"
     finally:
         feed.unsubscribe(subscriber)
