@@ -8,11 +8,22 @@ from mockserver._version import __version__
 
 if TYPE_CHECKING:
     from mockserver.app import create_app
+    from mockserver.assertions import Call, MockAssertionError
     from mockserver.core.fixtures import FixtureError
+    from mockserver.core.state import SnapshotError
     from mockserver.settings import Settings
     from mockserver.testing import MockServer
 
-__all__ = ["FixtureError", "MockServer", "Settings", "__version__", "create_app"]
+__all__ = [
+    "Call",
+    "FixtureError",
+    "MockAssertionError",
+    "MockServer",
+    "Settings",
+    "SnapshotError",
+    "__version__",
+    "create_app",
+]
 
 _LAZY = {
     "create_app": "mockserver.app",
@@ -20,6 +31,11 @@ _LAZY = {
     "MockServer": "mockserver.testing",
     # raised by MockServer.add() and create_app() for records that are not valid
     "FixtureError": "mockserver.core.fixtures",
+    # what MockServer.calls() returns and its assert_* helpers raise
+    "Call": "mockserver.assertions",
+    "MockAssertionError": "mockserver.assertions",
+    # raised by MockServer.snapshot() and restore()
+    "SnapshotError": "mockserver.core.state",
 }
 
 

@@ -25,14 +25,18 @@ from mockserver import admin, console, openapi, pages
 from mockserver.core.auth import MODES, AuthConfig
 from mockserver.core.bounded import Bounded, size_of
 from mockserver.core.clock import Clock
-from mockserver.core.errors import ApiError
+from mockserver.core.diagnosis import auth_diagnosis, param_diagnosis, route_diagnosis
+from mockserver.core.errors import ApiError, Diagnosis, clip
 from mockserver.core.faults import Fault, Faults, FaultSpecError
 from mockserver.core.feed import Feed
 from mockserver.core.fixtures import Dataset, load_dir
 from mockserver.core.generate import generate, paused_gc
 from mockserver.core.journal import Journal, JournalMiddleware, Tap
+from mockserver.core.lifecycle import Lifecycle, Timing, outcomes
 from mockserver.core.params import ParamError
+from mockserver.core.provenance import Source, read, source_at
 from mockserver.core.schemas import Schemas, bundled
+from mockserver.core.state import Snapshots, has_state, recover
 from mockserver.core.store import Store
 from mockserver.core.transport import (
     NO_CONNECTION,
@@ -63,7 +67,13 @@ def load_data(
     vendors: Sequence[Vendor] = VENDORS,
     progress: Callable[[str], None] | None = None,
 ) -> Dataset:
-    """The fixtures plus `settings.generate` synthetic records per generated collection."""
+    """The fixtures plus `settings.generate` synthetic records per generated collection;
+    or, where `settings.state_dir` holds a saved state, that state (instead of both)."""
+    folder = settings.state_dir
+    if folder is not None:
+        recover(folder)
+        if has_state(folder):
+            return load_dir(folder, {v.name: v.collections for v in vendors}, bundled())
     dataset = load_fixtures(settings, vendors)
     generators = {v.name: v.generate for v in vendors if v.generate is not None}
     return generate(generators, dataset, settings.generate, settings.seed, progress)
@@ -136,6 +146,8 @@ def create_app(
     app.journal = journal
     app.feed = Feed(journal, store.watchers)
     app.clock = clock = Clock()
+    app.lifecycle = lifecycle(settings, store, clock, vendors)
+    app.snapshots = Snapshots()
     # Workers share a seed for their data, not for their request ids.
     app.rng = random.Random(
         settings.seed if settings.workers == 1 else f"{settings.seed}:{os.getpid()}"
@@ -147,9 +159,23 @@ def create_app(
         seed=settings.seed,
         initial=settings.faults,
         rate_limits=dict(settings.rate_limits),
+        outcomes=outcomes(k for v in vendors for k in v.lifecycles),
         clock=clock,
     )
     return app
+
+
+def lifecycle(
+    settings: Settings, store: Store, clock: Clock, vendors: Sequence[Vendor]
+) -> Lifecycle:
+    """The machine moving resources through their states, timed as the settings say.
+
+    Several worker processes each hold their own records: a read moving one of them
+    would leave the others behind, so their resources move only when told (which the
+    control plane then refuses), i.e. they keep the states they were loaded with.
+    """
+    timing = Timing.parse(settings.lifecycle) if settings.workers == 1 else Timing("manual")
+    return Lifecycle(store, clock, timing, {v.name: v.lifecycles for v in vendors})
 
 
 KEPT_ENCODED = re.compile(r"(%2[fF]|%25)")
@@ -220,6 +246,8 @@ class MockApp(Starlette):
     journal: Journal
     feed: Feed  # the console's live view of the journal and the store
     clock: Clock  # the mock's time: every timestamp it writes reads it
+    lifecycle: Lifecycle  # resources moving through their states (core/lifecycle.py)
+    snapshots: Snapshots  # named marks of the store (POST /_mock/snapshots/{name})
     rng: random.Random
     auth: AuthConfig
     faults: Faults
@@ -235,15 +263,18 @@ class MockApp(Starlette):
         self.operations = tuple(operations)
         # keyed by the path as sent; the routed path is kept with the match, so a request
         # seen before is neither decoded nor matched again
-        self._matched: Bounded[tuple[str, str, str], tuple[str, Matched]] = Bounded(
+        self._matched: Bounded[tuple[str, bytes | str, str], tuple[str, Matched]] = Bounded(
             MATCHES_BUDGET, lambda key, _: 3 * size_of(key)
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            raw = scope.get("raw_path")
-            sent = raw.decode("latin-1") if raw else scope["path"]
-            key = (scope["method"], sent, scope.get("root_path", ""))
+            # the path as sent (bytes; the decoded path where a server gives no raw_path)
+            key = (
+                scope["method"],
+                scope.get("raw_path") or scope["path"],
+                scope.get("root_path", ""),
+            )
             kept = self._matched.get(key)
             if kept is None:
                 _raw_routed(scope)
@@ -254,13 +285,11 @@ class MockApp(Starlette):
                 scope["path"], matched = kept
             if matched is not None:
                 route, described, params = matched
-                scope.update(
-                    endpoint=route.endpoint,
-                    path_params=dict(params),
-                    app=self,
-                    router=self.router,
-                    route=route,
-                )
+                scope["endpoint"] = route.endpoint
+                scope["path_params"] = dict(params)
+                scope["app"] = self
+                scope["router"] = self.router
+                scope["route"] = route
                 await self._operation(route.endpoint, described, scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
@@ -298,6 +327,8 @@ class MockApp(Starlette):
         if vendor is not None:
             error = vendor.error(request, 400)
             error.message = message  # the vendor's 400 code, with what went wrong
+            shown = clip(target.decode("latin-1"))
+            error.diagnosis = Diagnosis("http.unparsable", "request", shown, message, ALL_VENDORS)
         else:
             code = "BadRequest" if status == 400 else "RequestHeaderFieldsTooLarge"
             error = ApiError(status, code, message)
@@ -333,7 +364,13 @@ class MockApp(Starlette):
         try:
             response = await _respond(endpoint, request)
             status = response.status_code
-            await response(scope, receive, send)
+            if type(response).__call__ is Response.__call__ and response.background is None:
+                # what Response.__call__ sends, without its coroutine (this is per request)
+                headers = response.raw_headers
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": response.body})
+            else:
+                await response(scope, receive, send)
         finally:
             duration = time.perf_counter() - started
             self.journal.record(when, scope, status, duration, described, tap)
@@ -355,10 +392,16 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
     async def answer(request: Request) -> Response:
         auth: AuthConfig = request.app.auth
         if auth.mode != "off" and vendor.authenticate is not None:
-            state = request.scope.setdefault("state", {})
-            state["auth"] = "refused"  # what the console shows if the check raises
-            await vendor.authenticate(request, auth, operation.name)
-            state["auth"] = "passed"
+            state = request.scope.setdefault("state", {})  # for the journal (assert_signed)
+            state["auth"] = "refused"
+            try:
+                await vendor.authenticate(request, auth, operation.name)
+            except ApiError as exc:
+                if exc.diagnosis is None:
+                    headers = request.scope["headers"]
+                    exc.diagnosis = auth_diagnosis(headers, exc.message, AUTH_SOURCE)
+                raise
+            state["auth"] = "ok"
         if vendor.name in request.app.faults.rate_limits:
             # after the auth check: a refused request does not spend its key's bucket
             limited = request.app.faults.from_rate_limit(vendor.name, _client(request))
@@ -377,6 +420,7 @@ def _guarded(vendor: Vendor, operation: Operation) -> Endpoint:
             error.message = (
                 f"The mock cannot apply this fault: {NO_CONNECTION.format(fault=fault.fault)}."
             )
+            error.diagnosis = Diagnosis("fault.directive", "fault", None, error.message, FAULTS)
             raise error
         if fault.delay_ms:
             await asyncio.sleep(fault.delay_ms / 1000)
@@ -415,6 +459,7 @@ def _fault_for(vendor: Vendor, operation: Operation, request: Request) -> Fault 
     except FaultSpecError as exc:
         error = vendor.error(request, 400)
         error.message = f"The mock cannot apply this directive: {exc}."
+        error.diagnosis = Diagnosis("fault.directive", "header X-Mock-*", None, str(exc), FAULTS)
         raise error from None
     if fault is None:
         fault = faults.from_rules(
@@ -427,6 +472,7 @@ def _fault_error(vendor: Vendor, request: Request, fault: Fault) -> ApiError:
     """The vendor's error for an injected status; a 429 carries the vendor's retry hints."""
     assert fault.status is not None
     error = vendor.error(request, fault.status)
+    error.injected = True  # no rule of the mock refused it: no diagnosis
     if fault.status == 429:
         wait_ms = fault.retry_after_ms or 1000
         error.headers["Retry-After"] = str(math.ceil(wait_ms / 1000))
@@ -474,8 +520,64 @@ def _owned(vendor: Vendor | None, request: Request, neutral: ApiError) -> ApiErr
     return vendor.error(request, neutral.status) if vendor is not None else neutral
 
 
+AUTH_SOURCE = Source(kind="decision", decision="Auth emulation (`--auth`)").cite()
+FAULTS = Source(kind="decision", decision="Faults and rate limits").cite()
+ALL_VENDORS = Source(kind="decision", decision="All vendors").cite()
+
+
+def _operation_of(request: Request) -> tuple[Vendor, Operation] | None:
+    """The vendor operation the request reached (its route's name is vendor.operation)."""
+    name = getattr(request.scope.get("route"), "name", "") or ""
+    vendor_name, _, op_name = name.partition(".")
+    for vendor in request.app.vendors:
+        if vendor.name == vendor_name:
+            for op in vendor.operations:
+                if op.name == op_name:
+                    return vendor, op
+    return None
+
+
+def _cite(request: Request, schema: str, path: str | None = None) -> str:
+    """The source of `schema` (or of the property at JSON `path` in it), for a diagnosis."""
+    source = source_at(request.app.store.schemas.documents, schema, path) if schema else None
+    return source.cite() if source else ""
+
+
+def _fallback(request: Request, exc: ApiError) -> Diagnosis:
+    """A refusal no handler diagnosed (a record not found, a vendor's own check): the
+    parameter whose value the vendor's message names (else the last path parameter),
+    with that parameter's source, else the operation's."""
+    reached = _operation_of(request)
+    rule = "not_found" if exc.status == 404 else f"refused.{exc.status}"
+    hint = clip(exc.message, 200)
+    if reached is None:
+        return Diagnosis(rule, "", None, hint)
+    sent = {
+        "path": request.path_params,
+        "header": request.headers,
+        "query": request.query_params,
+    }
+    given = [
+        (param, str(sent[param.location].get(param.name) or ""))
+        for param in reached[1].params
+        if param.location in sent
+    ]
+    given = [(param, value) for param, value in given if value]
+    named = [(param, value) for param, value in given if value in exc.message]
+    paths = [(param, value) for param, value in given if param.location == "path"]
+    chosen = named[0] if named else (paths[-1] if paths else None)
+    if chosen is None:
+        return Diagnosis(rule, "", None, hint, _cite(request, reached[1].response_schema))
+    param, value = chosen
+    origin = param.origin()
+    source = origin.cite() if origin else _cite(request, reached[1].response_schema)
+    return Diagnosis(rule, f"{param.location} {param.name}", clip(value), hint, source)
+
+
 async def _render(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    if exc.diagnosis is None and not exc.injected and 400 <= exc.status < 500:
+        exc.diagnosis = _fallback(request, exc)
     return exc.render(request)
 
 
@@ -484,7 +586,9 @@ async def _param_error(request: Request, exc: Exception) -> Response:
     vendor = _vendor(request)
     if vendor is None:  # a control-plane parameter
         return ApiError(400, "InvalidParameter", exc.describe()).render(request)
-    return vendor.param_error(request, exc).render(request)
+    error = vendor.param_error(request, exc)
+    error.diagnosis = param_diagnosis(exc)
+    return error.render(request)
 
 
 async def _write_error(request: Request, exc: Exception) -> Response:
@@ -497,6 +601,10 @@ async def _write_error(request: Request, exc: Exception) -> Response:
         error = ApiError(exc.status, "InvalidBody", exc.message)
     if exc.reason == "too_large":
         error.headers["connection"] = "close"  # rather than read the rest of the body
+    reached = _operation_of(request)
+    source = _cite(request, reached[1].request_schema, exc.field) if reached else ""
+    field = f"body {exc.field}" if exc.field else "body"
+    error.diagnosis = Diagnosis(f"body.{exc.reason}", field, None, clip(exc.message, 200), source)
     return error.render(request)
 
 
@@ -509,7 +617,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:
         headers = dict(exc.headers or {})
         neutral = ApiError(exc.status_code, "HTTPError", str(exc.detail), headers=headers)
-    return _owned(_vendor(request), request, neutral).render(request)
+    vendor = _vendor(request)
+    error = _owned(vendor, request, neutral)
+    if not request.url.path.startswith("/_mock"):
+        # under no prefix, the route of any vendor it most likely meant (/API/v1/models/x)
+        error.diagnosis = _route_diagnosis(request, (vendor,) if vendor else request.app.vendors)
+    return error.render(request)
+
+
+def _route_diagnosis(request: Request, vendors: Sequence[Vendor]) -> Diagnosis:
+    """Which documented route the request most likely meant, and that route's source."""
+    documents = request.app.store.schemas.documents
+    cites = {}
+    for vendor in vendors:
+        for op in vendor.operations:
+            source = read(documents.get(op.response_schema, {}))
+            cites[(op.method, op.path)] = source.cite() if source else ""
+    return route_diagnosis(request.method, request.url.path, list(cites), cites)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

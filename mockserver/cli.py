@@ -1,7 +1,8 @@
-"""The `mockserver` command: serve, check, routes.
+"""The `mockserver` command: serve, check, routes, openapi, drift.
 
 `main(argv) -> int` so tests call it directly. Exit codes: 0 fine (Ctrl+C or SIGTERM on
-`serve` included), 1 `check` found problems, 2 bad usage, a port that cannot be bound,
+`serve` included), 1 `check` found problems or `serve` could not save its --state-dir
+at shutdown, 2 bad usage, a port that cannot be bound,
 or fixtures that stop the server from starting; 130 for Ctrl+C on the other commands.
 """
 
@@ -24,6 +25,7 @@ from mockserver._version import __version__
 from mockserver.core.auth import MODES, Credential, credentials, load_credentials
 from mockserver.core.faults import FaultSpecError, parse_rate_limit, rate_limits
 from mockserver.core.fixtures import FixtureError
+from mockserver.core.lifecycle import Timing
 from mockserver.settings import Settings, data_dir
 
 log = logging.getLogger("mockserver")
@@ -79,6 +81,14 @@ def _rate_limit(text: str) -> str:
     return text
 
 
+def _timing(text: str) -> str:
+    """The text of a valid --lifecycle, so argparse reports a bad one (exit 2)."""
+    try:
+        return str(Timing.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
@@ -112,6 +122,14 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="fixtures folder to serve instead of the bundled data",
+    )
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the records here across restarts: loaded at start when DIR holds a "
+        "saved state (instead of --fixtures and --generate), saved on Ctrl+C, SIGTERM and "
+        "POST /_mock/state/save (atomically; DIR is replaced whole)",
     )
     serve.add_argument(
         "--seed",
@@ -174,6 +192,15 @@ def _parser() -> argparse.ArgumentParser:
         help="a token bucket per credential (or client address): N requests a second "
         "(0.001 to 1,000,000), bursts of N; over it the vendor's 429 (repeatable), e.g. pai=5/s",
     )
+    serve.add_argument(
+        "--lifecycle",
+        type=_timing,
+        default=Settings.lifecycle,
+        metavar="MODE",
+        help="when resources leave passing states (a deployment's PENDING): immediate (the "
+        "next read), reads:N (after N reads), seconds:S (of the mock's clock, see POST "
+        "/_mock/clock) or manual (POST /_mock/transitions) (default: %(default)s)",
+    )
     _control_plane_options(serve)
     serve.add_argument(
         "--head-timeout",
@@ -205,11 +232,28 @@ def _parser() -> argparse.ArgumentParser:
         help="print the OpenAPI 3.1 document",
         description="Print the OpenAPI 3.1 document of every emulated endpoint (JSON).",
     )
-    commands.add_parser(
+    routes = commands.add_parser(
         "routes",
         help="print the route table",
         description="Print method, path, vendor and operation of every route.",
     )
+    routes.add_argument(
+        "--sources",
+        action="store_true",
+        help="under each route, where its parameters and response come from "
+        "(doc page, SDK or docs/decisions.md entry)",
+    )
+    drift = commands.add_parser(
+        "drift",
+        help="compare saved doc pages with the mock's schemas and parameters",
+        description="Read saved copies of a vendor's doc pages (the HTML page, or the text "
+        "a browser's 'save as text' gives), extract their parameter and field tables and "
+        "compare them with the mock: fields added, removed, renamed, retyped, new enum "
+        "values, changed ranges and defaults, new error codes. One line per difference, "
+        "naming the doc field and the schema path. Exit 1 when anything differs.",
+    )
+    drift.add_argument("--vendor", required=True, metavar="VENDOR", help="pai, huawei, ...")
+    drift.add_argument("pages", nargs="+", type=Path, metavar="PAGE", help="a saved doc page")
     return parser
 
 
@@ -268,9 +312,13 @@ def _warn_if_exposed(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"serve": _serve, "check": _check, "routes": _routes, "openapi": _openapi}[
-        args.command
-    ]
+    handler = {
+        "serve": _serve,
+        "check": _check,
+        "routes": _routes,
+        "openapi": _openapi,
+        "drift": _drift,
+    }[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:  # Ctrl+C before uvicorn took over the signal, or elsewhere
@@ -315,10 +363,65 @@ def _routes(args: argparse.Namespace) -> int:
     rows = [("METHOD", "PATH", "VENDOR", "OPERATION")]
     rows += [(op.method, op.path, v.name, op.name) for v in VENDORS for op in v.operations]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    sources = _route_sources() if args.sources else {}
     for row in rows:
         print(
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[3]
         )
+        for line in sources.get((row[2], row[3]), ()):
+            print(f"    {line}")
+    return 0
+
+
+def _route_sources() -> dict[tuple[str, str], list[str]]:
+    """(vendor, operation) -> one line per parameter and response schema: its source."""
+    from mockserver.core.provenance import read
+    from mockserver.core.schemas import bundled
+    from mockserver.vendors import VENDORS
+
+    documents = bundled().documents
+    found: dict[tuple[str, str], list[str]] = {}
+    for vendor in VENDORS:
+        for op in vendor.operations:
+            lines = []
+            for param in op.params:
+                origin = param.origin()
+                cited = origin.cite() if origin else "NO SOURCE"
+                lines.append(f"{param.location} {param.name}: {cited}")
+            for label, schema in (
+                ("request body", op.request_schema),
+                ("response", op.response_schema),
+            ):
+                if schema:
+                    root = read(documents.get(schema, {}))
+                    cited = root.cite() if root else "NO SOURCE"
+                    lines.append(f"{label} {schema}.json: {cited}")
+            found[(vendor.name, op.name)] = lines
+    return found
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from mockserver.core.schemas import bundled
+    from mockserver.drift import drift
+    from mockserver.vendors import VENDORS
+
+    vendor = next((v for v in VENDORS if v.name == args.vendor), None)
+    if vendor is None:
+        names = ", ".join(v.name for v in VENDORS)
+        print(f"mockserver drift: unknown vendor {args.vendor!r}; known: {names}", file=sys.stderr)
+        return 2
+    missing = [str(p) for p in args.pages if not p.is_file()]
+    if missing:
+        print(f"mockserver drift: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    lines = drift(vendor, args.pages, bundled().documents)
+    for line in lines:
+        print(line)
+    pages = len(args.pages)
+    if lines:
+        print(f"{len(lines)} difference(s) in {pages} page(s)", file=sys.stderr)
+        return 1
+    print(f"ok: {pages} page(s) of {vendor.name} agree with the mock")
     return 0
 
 
@@ -359,10 +462,13 @@ def _serve(args: argparse.Namespace) -> int:
             auth=args.auth,
             credentials=keys,
             rate_limits=tuple(rate_limits(args.rate_limit).items()),
+            lifecycle=args.lifecycle,
             allowed_hosts=tuple(args.allowed_host),
             admin_token=_admin_token(args),
+            state_dir=args.state_dir,
         )
         check_auth(settings)
+        _check_state_dir(settings)
         # bound before the data loads: a busy port is reported at once, not after it
         listener = _listen(settings.host, settings.port)
     except (OSError, ValueError) as exc:
@@ -370,6 +476,39 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     with listener:
         return _serve_on(args, settings, listener)
+
+
+def _check_state_dir(settings: Settings) -> None:
+    """A --state-dir the server can use, or a one-line ValueError (exit 2): a folder that
+    holds a saved state, an empty one, or one to make. Another folder is not replaced."""
+    from mockserver.core.state import has_state, recover
+
+    folder = settings.state_dir
+    if folder is None:
+        return
+    if settings.workers != 1:
+        raise ValueError("--state-dir needs --workers 1: each worker holds its own records")
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--state-dir {folder} is a file, not a folder")
+    recover(folder)
+    if folder.is_dir() and not has_state(folder) and any(folder.iterdir()):
+        raise ValueError(
+            f"--state-dir {folder} holds files but no saved state (mockserver-state.yaml): "
+            "it would be replaced on the first save; give an empty or new folder"
+        )
+
+
+def _save_state(app: Any, folder: Path) -> bool:
+    """The records saved to `folder` at shutdown; False (logged) if they could not be."""
+    from mockserver.core.state import save_dir
+
+    try:
+        save_dir(app.store.dataset(), folder)
+    except OSError as exc:
+        log.error("could not save the state to %s: %s", folder, exc)
+        return False
+    log.info("state saved to %s", folder)
+    return True
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -406,12 +545,12 @@ def _serve_on(args: argparse.Namespace, settings: Settings, listener: socket.soc
     except FixtureError as exc:
         for problem in exc.problems:
             log.error("%s", problem)
-        log.error("not starting: %d problem(s) in %s", len(exc.problems), settings.fixtures_dir)
+        log.error("not starting: %d problem(s) in %s", len(exc.problems), _source(settings))
         return 2
     for vendor, cols in dataset.items():
         counts = ", ".join(f"{len(records)} {name}" for name, records in cols.items())
         log.info("loaded %s: %s", vendor, counts)
-    log.info("fixtures from %s", settings.fixtures_dir)
+    log.info("%s from %s", _source_kind(settings), _source(settings))
     if settings.auth != "off":
         vendors = sorted({c.vendor for c in settings.credentials})
         log.info("auth %s; test credentials for: %s", settings.auth, ", ".join(vendors) or "-")
@@ -434,8 +573,22 @@ def _serve_on(args: argparse.Namespace, settings: Settings, listener: socket.soc
     server.run(sockets=[listener])
     if not server.started:
         return 2
+    saved = settings.state_dir is None or _save_state(app, settings.state_dir)
     log.info("mockserver stopped")
-    return 0
+    return 0 if saved else 1
+
+
+def _source_kind(settings: Settings) -> str:
+    return "fixtures" if _source(settings) == settings.fixtures_dir else "state"
+
+
+def _source(settings: Settings) -> Path:
+    """Where the records at start come from: the saved state, else the fixtures."""
+    from mockserver.core.state import has_state
+
+    if settings.state_dir is not None and has_state(settings.state_dir):
+        return settings.state_dir
+    return settings.fixtures_dir
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 The page at /_mock/ (pages.py) listens here instead of polling. Events, each one JSON:
 
 - `hello`     at the start: the version, the clock, the fault rules, the collections
-- `request`   each vendor request journaled (core.journal's entry, plus `id`, `auth`,
-              and its `body` and `answer` as far as core.feed shows them)
+- `request`   each vendor request journaled (core.journal's entry, plus `id`, and
+              `sent` and `answer`: its body and answer as far as core.feed shows them)
 - `skipped`   `{"skipped": N}`: requests this page fell too far behind to be sent
 - `changed`   `{"vendor", "collection"}`: records there were added, replaced or removed
 - `clock`     the mock's clock, when it was set, frozen or moved

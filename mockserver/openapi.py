@@ -93,6 +93,9 @@ def _parameter(param: Param) -> dict[str, Any]:
         out["description"] = param.description
     if param.example is not None:
         out["example"] = param.example
+    origin = param.origin()
+    if origin is not None:
+        out["x-source"] = origin.as_json()  # where the docs say so (core.provenance)
     return out
 
 

@@ -21,13 +21,19 @@ import weakref
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
-from urllib.parse import quote_from_bytes
+from urllib.parse import quote_from_bytes, unquote
 
 import httptools
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
+from mockserver.core.bounded import Bounded
 from mockserver.core.masking import mask_query
 from mockserver.core.transport import CONNECTION
 from mockserver.pages import welcome
@@ -95,7 +101,22 @@ VISIBLE = "".join(map(chr, range(0x21, 0x7F)))  # printable ASCII but the space
 
 def shown_target(raw_path: bytes, query: bytes) -> str:
     """The request target as the client sent it, secrets masked, bounded in length, and
-    with anything a terminal could act on percent-encoded (a log is no escape channel)."""
+    with anything a terminal could act on percent-encoded (a log is no escape channel).
+
+    Made once per distinct target: clients repeat their requests, and masking and
+    escaping cost as much as the rest of the line."""
+    key = (raw_path, query)
+    shown = _SHOWN.get(key)
+    if shown is None:
+        shown = _SHOWN.put(key, _shown_target(raw_path, query))
+    return shown
+
+
+# the targets shown lately, bounded in bytes (the keys are what clients send)
+_SHOWN: Bounded[tuple[bytes, bytes], str] = Bounded(2**20)
+
+
+def _shown_target(raw_path: bytes, query: bytes) -> str:
     # secrets in the query (Signature=, api_key=, ...) masked as in the journal
     target = raw_path + b"?" + mask_query(query).encode("latin-1") if query else raw_path
     if len(target) > TARGET_SHOWN:
@@ -238,6 +259,28 @@ class Server(uvicorn.Server):
         return f"http://{shown}:{port}"
 
 
+class _Flusher:
+    """The heads one server holds in a loop iteration, all flushed by one callback at its
+    end rather than one callback per response (most have left with their body by then)."""
+
+    __slots__ = ("_held", "_loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self._held: list[_HeadWithBody] = []
+        self._loop = loop
+
+    def soon(self, transport: _HeadWithBody) -> None:
+        if not self._held:
+            (self._loop or asyncio.get_running_loop()).call_soon(self._flush)
+        self._held.append(transport)
+
+    def _flush(self) -> None:
+        held, self._held = self._held, []
+        for transport in held:
+            if transport._held is not None:
+                transport.flush()
+
+
 class _HeadWithBody:
     """A transport that sends a response's head in the same write as its body.
 
@@ -247,11 +290,12 @@ class _HeadWithBody:
     loop iteration, so nothing waits on it (a HEAD answer has no body write).
     """
 
-    __slots__ = ("_transport", "_held", "status")
+    __slots__ = ("_transport", "_held", "_flusher", "status")
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Any, flusher: _Flusher | None = None) -> None:
         self._transport = transport
         self._held: bytes | None = None
+        self._flusher = flusher or _Flusher()
         self.status = 0  # of the last head written, for the access line
 
     def write(self, data: bytes) -> None:
@@ -259,10 +303,10 @@ class _HeadWithBody:
         if held is not None:
             self._held = None
             self._transport.write(held + data)
-        elif data[-4:] == b"\r\n\r\n" and data[:5] == b"HTTP/":
+        elif data.endswith(b"\r\n\r\n") and data.startswith(b"HTTP/"):
             self._held = data
             self.status = int(data[9:12])
-            asyncio.get_running_loop().call_soon(self.flush)
+            self._flusher.soon(self)
         else:
             self._transport.write(data)
 
@@ -275,6 +319,9 @@ class _HeadWithBody:
         self.flush()
         self._transport.close()
 
+    def is_closing(self) -> bool:  # asked a few times per request: not via __getattr__
+        return bool(self._transport.is_closing())
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
 
@@ -286,6 +333,72 @@ def host_line(data: bytes) -> bytes | None:
     """The Host header's value in raw request bytes the parser gave up on, if it is there."""
     found = HOST_LINE.search(data)
     return found.group(1).strip() if found else None
+
+
+def decoded_path(raw_path: bytes) -> str:
+    """A request's path as uvicorn puts it in the scope (percent-escapes decoded), made
+    once per distinct path: clients repeat their requests."""
+    path = _DECODED.get(raw_path)
+    if path is None:
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = unquote(path)
+        _DECODED.put(raw_path, path)
+    return path
+
+
+# the paths decoded lately, bounded in bytes (the keys are what clients send)
+_DECODED: Bounded[bytes, str] = Bounded(2**20)
+
+
+class Sweep:
+    """One server's connections looked at every `period` seconds: a head that is late
+    and a kept-alive connection left idle are closed.
+
+    One timer per server instead of two armed and cancelled per request (the head's and
+    uvicorn's keep-alive timer), a tenth of the work a small answer costs. A deadline is
+    then kept within `period` (a quarter of the shortest timeout, at most a second).
+    """
+
+    __slots__ = ("_connections", "_loop", "_timer", "period")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, connections: Any, period: float) -> None:
+        self._loop = loop
+        self._connections = connections  # uvicorn's set of the server's open connections
+        self._timer: asyncio.TimerHandle | None = None
+        self.period = period
+
+    def watch(self) -> None:
+        """Make sure the sweep runs (a connection was made)."""
+        if self._timer is None:
+            self._timer = self._loop.call_later(self.period, self._sweep)
+
+    def _sweep(self) -> None:
+        self._timer = None
+        now = self._loop.time()
+        for connection in list(self._connections):
+            overdue = getattr(connection, "overdue", None)
+            if overdue is not None:
+                overdue(now)
+        if self._connections:
+            self.watch()
+
+
+def sweep_of(state: Any, loop: asyncio.AbstractEventLoop, *timeouts: float) -> Sweep:
+    """The sweep of one server (its state, shared by its connections)."""
+    sweep: Sweep | None = getattr(state, "mock_sweep", None)
+    if sweep is None:
+        sweep = Sweep(loop, state.connections, min(1.0, min(timeouts) / 4))
+        state.mock_sweep = sweep
+    return sweep
+
+
+def flusher_of(state: Any, loop: asyncio.AbstractEventLoop) -> _Flusher:
+    """The end-of-iteration flush of held heads of one server."""
+    flusher: _Flusher | None = getattr(state, "mock_flusher", None)
+    if flusher is None:
+        flusher = state.mock_flusher = _Flusher(loop)
+    return flusher
 
 
 class HttpTools(HttpToolsProtocol):
@@ -302,20 +415,25 @@ class HttpTools(HttpToolsProtocol):
         self.access = access_log_of(self.server_state, self.loop) if shown else None
         self.access_log = False  # uvicorn's per-request logging call: never
         self.head_timeout = head_timeout
-        self._head_timer: asyncio.TimerHandle | None = None
+        # since when a request head is awaited, and since when the connection is idle
+        # after an answer (uvicorn's keep-alive); the server's sweep closes it when late
+        self._head_since: float | None = None
+        self._idle_since: float | None = None
+        self._sweep = sweep_of(self.server_state, self.loop, head_timeout, self.timeout_keep_alive)
         self._running: Any = None  # the cycle whose request the app is answering
         self._held_400: bytes | None = None  # the 400 waiting for earlier answers
         self._stopping = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.held = _HeadWithBody(transport)
+        self.held = _HeadWithBody(transport, flusher_of(self.server_state, self.loop))
         self.transport = self.held  # type: ignore[assignment]
         self.who = client_of(self.client)  # once per connection, not per line
         # every request's scope["state"] starts as a copy of app_state: the handle transport
         # faults use reaches the app at no cost per request (core/transport.py)
         self.app_state = {**self.app_state, CONNECTION: self}
         self._arm_head_timer()
+        self._sweep.watch()
 
     # --- transport faults (core.transport.Connection) ----------------------------------
 
@@ -354,46 +472,61 @@ class HttpTools(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def _arm_head_timer(self) -> None:
-        self._disarm_head_timer()
-        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+        self._head_since = self.loop.time()  # the sweep runs while there are connections
 
     def _disarm_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+        self._head_since = None
 
-    def _head_timed_out(self) -> None:
+    def _unset_keepalive_if_required(self) -> None:
+        """uvicorn's keep-alive timer, which is never armed: the sweep keeps the time."""
+        self._idle_since = None
+
+    def overdue(self, now: float) -> None:
+        """The sweep's look: close if the head is late or the connection idle too long."""
+        since = self._head_since
+        if since is not None and now - since >= self.head_timeout:
+            self._head_timed_out(now)
+        idle = self._idle_since
+        if idle is not None and now - idle >= self.timeout_keep_alive:
+            self._idle_since = None
+            if not self.transport.is_closing():
+                self.transport.close()  # as uvicorn's timeout_keep_alive_handler
+
+    def _head_timed_out(self, now: float) -> None:
         """No complete head in time: close, as nginx does (there is no request to answer).
         While an earlier request is answered, reading is paused: its time does not count."""
-        self._head_timer = None
         if self._running is not None and not self._running.response_complete:
-            self._arm_head_timer()
-        elif not self.transport.is_closing():
+            self._head_since = now
+            return
+        self._head_since = None
+        if not self.transport.is_closing():
             self.logger.debug("Closing a connection: no complete request head in time.")
             self.transport.close()
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         self._running = cycle
-
-        async def run(scope: Any, receive: Any, send: Any) -> None:
-            """The app, except that a request cancelled when the graceful shutdown runs
-            out ends its connection quietly instead of logging a traceback."""
-            try:
-                await app(scope, receive, send)
-            except asyncio.CancelledError:
-                if not self._stopping:
-                    raise
-                cycle.disconnected = True
-                self.transport.close()
-
-        super()._start_asgi_task(cycle, run)
+        if self._stopping:
+            _end_quietly(cycle)
+        super()._start_asgi_task(cycle, app)
 
     def shutdown(self) -> None:
         self._stopping = True
+        if self._running is not None:
+            _end_quietly(self._running)
         super().shutdown()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        """uvicorn's (the next pipelined request started, else the connection idle: the
+        sweep times the keep-alive), then the 400 held for after the earlier answers."""
+        self.server_state.total_requests += 1
+        if not self.transport.is_closing():
+            self._idle_since = None
+            self.flow.resume_reading()
+            if self.pipeline:
+                cycle, app = self.pipeline.pop()
+                self._start_asgi_task(cycle, app)
+            else:
+                self._idle_since = self.loop.time()
         held, running = self._held_400, self._running
         if running is not None and running.response_complete:
             running = self._running = None  # its request and body need not be kept
@@ -417,6 +550,7 @@ class HttpTools(HttpToolsProtocol):
     # caught while it arrives; a head that ends is measured exactly once complete.
     _in_head = False
     _head_seen = 0
+    _begun_in = b""  # the chunk the head being read began in
 
     _refused = False  # a head refused as too large: nothing more is read or answered
 
@@ -451,21 +585,68 @@ class HttpTools(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head, self._head_seen = True, 0
-        if self._head_timer is None:
+        self._begun_in = self._fed
+        if self._head_since is None:
             self._arm_head_timer()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._disarm_head_timer()
-        size = len(self.url) + sum([len(name) + len(value) + 4 for name, value in self.headers])
-        if size > MAX_HEAD:
+        self._head_since = None  # the head is complete in time
+        fed = self._fed
+        if (self._begun_in is not fed or len(fed) > MAX_HEAD) and self._head_size() > MAX_HEAD:
             self._refuse_head()
             raise HeadTooLarge  # stops the parser: nothing more of this connection is read
-        super().on_headers_complete()
+        self._start_cycle()
         cycle = self.cycle
         if self.access is not None and cycle is not None and cycle.scope is self.scope:
             # the cycle calls this once its answer is sent (pipelined ones included)
             cycle.on_response = partial(self._answered, cycle, time.perf_counter())
+
+    def _start_cycle(self) -> None:
+        """uvicorn's on_headers_complete, but for the path: decoded once per distinct path
+        (`unquote` cost as much per request as the rest of this)."""
+        parser, scope = self.parser, self.scope
+        http_version = parser.get_http_version()
+        scope["method"] = parser.get_method().decode("ascii")
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        if parser.should_upgrade() and self._should_upgrade():
+            return
+        parsed_url = httptools.parse_url(self.url)
+        raw_path = parsed_url.path
+        scope["path"] = self.root_path + decoded_path(raw_path)
+        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        scope["query_string"] = parsed_url.query or b""
+        limit = self.limit_concurrency
+        if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
+            app = service_unavailable
+            self.logger.warning("Exceeded concurrency limit.")
+        else:
+            app = self.app
+        existing_cycle = self.cycle
+        self.cycle = RequestResponseCycle(
+            scope=scope,
+            transport=self.transport,
+            flow=self.flow,
+            logger=self.logger,
+            access_logger=self.access_logger,
+            access_log=self.access_log,
+            default_headers=self.server_state.default_headers,
+            message_event=asyncio.Event(),
+            expect_100_continue=self.expect_100_continue,
+            keep_alive=http_version != "1.0" and parser.should_keep_alive(),
+            on_response=self.on_response_complete,
+        )
+        if existing_cycle is None or existing_cycle.response_complete:
+            self._start_asgi_task(self.cycle, app)
+        else:  # pipelined: queued until the answers before it are sent
+            self.flow.pause_reading()
+            self.pipeline.appendleft((self.cycle, app))
+
+    def _head_size(self) -> int:
+        """The head's size, measured only when it may be too large: one that began and
+        ended in a chunk of at most MAX_HEAD bytes is not."""
+        return len(self.url) + sum([len(name) + len(value) + 4 for name, value in self.headers])
 
     def _refuse_head(self) -> None:
         self._in_head = False
@@ -536,6 +717,32 @@ class HttpTools(HttpToolsProtocol):
             return
         self.transport.write(answer)
         self.transport.close()
+
+
+class _QuietCancel:
+    """A cycle's logger once the shutdown began: a request cancelled when the graceful
+    shutdown runs out ends its connection without a traceback (uvicorn logs "Exception
+    in ASGI application" and tries a 500). Set only then, so no request pays a wrapper."""
+
+    __slots__ = ("_cycle", "_logger")
+
+    def __init__(self, cycle: Any) -> None:
+        self._cycle, self._logger = cycle, cycle.logger
+
+    def error(self, msg: str, *args: Any, exc_info: Any = None, **kwargs: Any) -> None:
+        if isinstance(exc_info, asyncio.CancelledError):
+            self._cycle.disconnected = True
+            self._cycle.response_started = True  # so uvicorn closes instead of a 500
+            return
+        self._logger.error(msg, *args, exc_info=exc_info, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._logger, name)
+
+
+def _end_quietly(cycle: Any) -> None:
+    if not isinstance(cycle.logger, _QuietCancel):
+        cycle.logger = _QuietCancel(cycle)
 
 
 class HeadTooLarge(Exception):

@@ -42,23 +42,30 @@ class Settings:
     credentials: tuple[Credential, ...] = ()  # test keys for auth=verify
     faults: tuple[dict[str, Any], ...] = ()  # fault rules active from the start
     rate_limits: tuple[tuple[str, float], ...] = ()  # (vendor, requests per second)
+    # when resources leave PENDING, UPDATING, DELETING...: immediate, reads:N, seconds:S
+    # or manual (core/lifecycle.py); reads:1 lets a polling client see the state once
+    lifecycle: str = "reads:1"
     workers: int = 1  # uvicorn worker processes; control-plane writes are refused above 1
     # Host names the control plane answers besides IP literals, localhost and `host`
     # (mockserver/guard.py); by default the names in-process clients use. `serve` replaces
     # them with its --allowed-host names.
     allowed_hosts: tuple[str, ...] = IN_PROCESS_HOSTS
     admin_token: str | None = None  # when set, every /_mock/ write must carry it
+    # records saved here on a clean shutdown and POST /_mock/state/save, loaded at start
+    state_dir: Path | None = None
 
     def to_json(self) -> str:
         """The settings as JSON, to hand them to worker processes."""
         data = asdict(self)
         data["fixtures"] = str(self.fixtures) if self.fixtures is not None else None
+        data["state_dir"] = str(self.state_dir) if self.state_dir is not None else None
         return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
         data = json.loads(text)
         data["fixtures"] = Path(data["fixtures"]) if data["fixtures"] is not None else None
+        data["state_dir"] = Path(data["state_dir"]) if data.get("state_dir") else None
         data["credentials"] = tuple(Credential(**c) for c in data["credentials"])
         data["faults"] = tuple(data["faults"])
         data["rate_limits"] = tuple(tuple(r) for r in data["rate_limits"])

@@ -153,7 +153,7 @@ def test_the_route_cache_stays_within_its_byte_budget(app: Any, client: Any) -> 
         assert app._matched.size <= MATCHES_BUDGET
     response = client.get("/api/v1/models/model-rbvg5wzljz****ks92")
     assert response.status_code == 200
-    assert ("GET", "/api/v1/models/model-rbvg5wzljz****ks92", "") in app._matched
+    assert ("GET", b"/api/v1/models/model-rbvg5wzljz****ks92", "") in app._matched
 
 
 def test_answers_to_padded_queries_stay_within_the_budget(app: Any, client: Any) -> None:

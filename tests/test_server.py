@@ -181,3 +181,192 @@ def test_an_upgrade_header_is_ignored_and_the_request_answered(served: MockServe
     assert head.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"\r\ncontent-type: application/json" in head
     assert body["output"]["deployments"]
+
+
+# --- the sweep: head and keep-alive deadlines without a timer per request ---------------
+
+
+class Idle(Recorder):
+    """A transport for a protocol driven by hand (reading paused or resumed: nothing)."""
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def connection(
+    loop: asyncio.AbstractEventLoop, head_timeout: float = 15.0, keep_alive: int = 5
+) -> tuple[Any, Idle]:
+    """The mock's protocol on a fake transport, as `serve` sets it up."""
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from mockserver import create_app
+    from mockserver.server import HttpTools, options
+
+    config = uvicorn.Config(
+        create_app(), timeout_keep_alive=keep_alive, **{**options("warning"), "http": "auto"}
+    )
+    config.load()
+    protocol = HttpTools(
+        config=config,
+        server_state=ServerState(),
+        app_state={},
+        _loop=loop,
+        head_timeout=head_timeout,
+    )
+    transport = Idle()
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    return protocol, transport
+
+
+def test_a_kept_alive_connection_is_closed_once_idle_for_the_keep_alive_time() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        protocol, transport = connection(loop, keep_alive=5)
+        protocol.data_received(b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        loop.run_until_complete(asyncio.sleep(0.05))  # answered
+        assert transport.writes and transport.writes[0].startswith(b"HTTP/1.1 200 ")
+        answered = loop.time()
+        protocol.overdue(answered + 4.9)
+        assert not transport.closed
+        protocol.overdue(answered + 5.0)
+        assert transport.closed
+    finally:
+        loop.close()
+
+
+def test_a_request_arriving_in_time_is_not_closed_as_idle() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        protocol, transport = connection(loop, keep_alive=5)
+        request = b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        protocol.data_received(request)
+        loop.run_until_complete(asyncio.sleep(0.05))
+        protocol.data_received(request[:10])  # the next request begins: no longer idle
+        protocol.overdue(loop.time() + 5.0)
+        assert not transport.closed
+        protocol.overdue(loop.time() + 15.0)  # but its head must be complete in time
+        assert transport.closed
+    finally:
+        loop.close()
+
+
+def test_a_head_is_late_only_when_no_earlier_answer_is_awaited() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        protocol, transport = connection(loop, head_timeout=1.0)
+        started = loop.time()
+        protocol.overdue(started + 0.9)
+        assert not transport.closed
+        protocol._running = type("Cycle", (), {"response_complete": False})()
+        protocol.overdue(started + 1.0)  # an answer is awaited: its time does not count
+        assert not transport.closed
+        protocol._running = None
+        protocol.overdue(started + 1.5)  # the deadline restarted at the previous look
+        assert not transport.closed
+        protocol.overdue(started + 2.0)
+        assert transport.closed
+    finally:
+        loop.close()
+
+
+def test_the_sweep_looks_at_the_servers_connections_while_there_are_any() -> None:
+    from mockserver.server import Sweep
+
+    looked: list[float] = []
+
+    class Connection:
+        def overdue(self, now: float) -> None:
+            looked.append(now)
+
+    loop = asyncio.new_event_loop()
+    try:
+        connections: set[Any] = {Connection(), Connection()}
+        sweep = Sweep(loop, connections, 0.25)
+        sweep.watch()
+        first = sweep._timer
+        sweep.watch()  # one timer, however many connections are made
+        assert first is not None and sweep._timer is first
+        sweep._sweep()  # what the timer runs: each connection is looked at once
+        assert len(looked) == 2 and looked[0] == looked[1]
+        assert sweep._timer is not None and sweep._timer is not first  # and again later
+        first.cancel()
+        sweep._timer.cancel()
+        connections.clear()
+        sweep._sweep()
+        assert len(looked) == 2 and sweep._timer is None  # none left: the sweep stops
+        sweep.watch()  # a new connection starts it again
+        assert sweep._timer is not None
+        sweep._timer.cancel()
+    finally:
+        loop.close()
+
+
+# --- the request scope, made as uvicorn makes it -----------------------------------------
+
+REQUESTS = [
+    b"GET /api/v1/models/model-rbvg5wzljz%2A%2A%2A%2Aks92/versions?PageSize=10 HTTP/1.1\r\n"
+    b"Host: localhost\r\n\r\n",
+    b"GET /api/v1/models/a%2Fb%25c/versions HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    b"HEAD /api/v1/deployments HTTP/1.0\r\nHost: localhost\r\n\r\n",
+    b"POST /v1/workspaces/w/models?x=%20&y HTTP/1.1\r\nHost: l\r\nContent-Length: 2\r\n\r\n{}",
+]
+
+
+def _scope_seen(protocol_class: Any, request: bytes) -> dict[str, Any]:
+    """The scope an app is handed for `request` by `protocol_class` (and what it wrote)."""
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.update(scope, body=await receive())
+        headers = [(b"content-length", b"2"), (b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    loop = asyncio.new_event_loop()
+    try:
+        config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)
+        config.load()
+        state = ServerState()
+        protocol = protocol_class(config=config, server_state=state, app_state={}, _loop=loop)
+        transport = Idle()
+        protocol.connection_made(transport)
+        protocol.data_received(request)
+        loop.run_until_complete(asyncio.sleep(0.02))
+        seen.pop("state")
+        seen["client"] = None  # the fake transport's peer, the same for both
+        written = b"".join(transport.writes).split(b"\r\n")
+        return {**seen, "answer": [line for line in written if not line.startswith(b"date:")]}
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("request_bytes", REQUESTS)
+def test_the_app_gets_the_scope_uvicorn_makes(request_bytes: bytes) -> None:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from mockserver.server import HttpTools
+
+    ours = _scope_seen(HttpTools, request_bytes)
+    assert ours == _scope_seen(HttpToolsProtocol, request_bytes)
+    assert ours["method"] in ("GET", "HEAD", "POST") and ours["answer"][0] == b"HTTP/1.1 200 OK"
+
+
+def test_the_memos_of_paths_and_targets_stay_within_their_bytes() -> None:
+    from mockserver import server
+
+    for n in range(3000):  # 3000 distinct paths of 1 KB: 3 MB of client input
+        raw = b"/api/v1/models/" + b"%41" * 330 + str(n).encode()
+        assert server.decoded_path(raw) == "/api/v1/models/" + "A" * 330 + str(n)
+        shown = raw.decode() + "?Signature=****"
+        assert len(shown) <= server.TARGET_SHOWN  # a whole target, its secret masked
+        assert server.shown_target(raw, b"Signature=abc") == shown
+        assert server._DECODED.size <= server._DECODED.budget
+        assert server._SHOWN.size <= server._SHOWN.budget
+    assert 0 < len(server._DECODED) < 3000 and 0 < len(server._SHOWN) < 3000

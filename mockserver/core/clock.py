@@ -27,6 +27,11 @@ class Clock:
     def frozen(self) -> bool:
         return self._frozen is not None
 
+    @property
+    def offset(self) -> float:
+        """Seconds the clock reads ahead of wall time (behind when negative)."""
+        return self.time() - self._wall()
+
     def time(self) -> float:
         return self._frozen if self._frozen is not None else self._wall() + self._offset
 

@@ -59,6 +59,7 @@ RULE_FIELDS = (
     "repeat",
     "from_s",
     "until_s",
+    "outcome",
 )
 MAX_SEQUENCE = 100  # steps of one script
 MAX_WINDOW_S = 366 * 86_400  # a window opens and closes within a year of its rule
@@ -113,6 +114,7 @@ class Rule:
     step: int = 0  # the next step of the sequence
     opens: float | None = None  # the window on the mock's clock, seconds since the epoch
     closes: float | None = None
+    outcome: str | None = None  # the state the write it hits ends in (core/lifecycle.py)
 
     def matches(self, vendor: str, operation: str, path: str, workspace: str | None) -> bool:
         return (
@@ -164,6 +166,7 @@ class Fault:
     bytes_per_s: int | None = None
     step: str | None = None  # "i/n" of a sequence
     window: str | None = None  # "from/until" of a rule's window
+    outcome: str | None = None  # the write goes through, then ends in this state
 
     def describe(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -314,6 +317,7 @@ class Faults:
     initial: tuple[Mapping[str, Any], ...] = ()
     rate_limits: Mapping[str, float] = field(default_factory=dict)  # vendor -> requests/s
     clock: Clock = field(default_factory=Clock)  # windows open and close on the mock's time
+    outcomes: frozenset[str] = frozenset()  # states a rule's `outcome` may name
     rules: list[Rule] = field(default_factory=list)
     _buckets: OrderedDict[tuple[str, str], tuple[float, float]] = field(default_factory=OrderedDict)
     _next_id: int = 1
@@ -370,10 +374,11 @@ class Faults:
         opens, closes = self._window(spec.get("from_s"), spec.get("until_s"))
         sequence: tuple[Step, ...] = ()
         step = Step()
+        outcome = None
         if spec.get("sequence") is not None:
             clashing = [
                 name
-                for name in (*STEP_FIELDS, "times", "probability")
+                for name in (*STEP_FIELDS, "times", "probability", "outcome")
                 if spec.get(name) is not None
             ]
             if clashing:
@@ -386,7 +391,8 @@ class Faults:
             if repeat is not None:
                 raise FaultSpecError("repeat is for a rule with a sequence")
             step = self._step(spec, vendors, Names())
-            if step.status is None and step.fault is None and step.delay_ms == 0:
+            outcome = self._outcome(spec.get("outcome"), step)
+            if step.status is None and step.fault is None and step.delay_ms == 0 and not outcome:
                 raise FaultSpecError("a rule needs a status, a fault, a delay_ms, or a sequence")
         rule = Rule(
             self._next_id,
@@ -405,10 +411,26 @@ class Faults:
             0,
             opens,
             closes,
+            outcome,
         )
         self._next_id += 1
         self.rules.append(rule)
         return rule
+
+    def _outcome(self, value: Any, step: Step) -> str | None:
+        """A state a resource's lifecycle can end in (FAILED): the write the rule hits
+        succeeds, then the resource ends there instead of its usual end."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or value not in self.outcomes:
+            given = shown(value) if isinstance(value, str) else _kind(value)
+            known = ", ".join(sorted(self.outcomes)) or "none"
+            raise FaultSpecError(f"outcome must be one of {known}, not {given}")
+        if step.status is not None or step.fault is not None:
+            raise FaultSpecError(
+                "a rule with an outcome lets the write succeed: give it no status or fault"
+            )
+        return value
 
     def _window(self, from_s: Any, until_s: Any) -> tuple[float | None, float | None]:
         """A window from `from_s` to `until_s` seconds from now on the mock's clock."""
@@ -550,6 +572,7 @@ class Faults:
                     fault=rule.fault,
                     bytes_per_s=rule.bytes_per_s,
                     window=rule.window(),
+                    outcome=rule.outcome,
                 )
         return None
 

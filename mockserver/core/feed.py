@@ -19,7 +19,7 @@ from typing import Any
 from starlette.types import Scope
 
 from mockserver.core.journal import CLIP, Journal, Tap
-from mockserver.core.masking import MASK, secret_query_key
+from mockserver.core.masking import MASK, secret_body_key
 
 BACKLOG_ENTRIES = 256  # requests one subscriber may hold before the oldest are skipped
 BACKLOG_BYTES = 2**20  # and bytes (an entry counts its journal cost and its bodies)
@@ -37,7 +37,7 @@ def shown_body(raw: bytes | bytearray, limit: int = CLIP) -> str | None:
     if not clipped:
         try:
             parsed = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser
             pass
         else:
             return json.dumps(_masked(parsed, MAX_DEPTH), indent=2, ensure_ascii=False)
@@ -51,15 +51,9 @@ FIELD = re.compile(r'"((?:[^"\\]|\\.){1,200})"(\s*:\s*)"(?:[^"\\]|\\.)*"?')
 
 def _masked_field(match: re.Match[str]) -> str:
     """A secret-named field's value masked in text that is not (whole) JSON."""
-    if not secret_field(match.group(1)):
+    if not secret_body_key(match.group(1)):
         return match.group(0)
     return f'"{match.group(1)}"{match.group(2)}"{MASK}"'
-
-
-def secret_field(name: str) -> bool:
-    """Whether a JSON field holds a secret: named as a secret query parameter would be,
-    except a bare `Key` (the name half of PAI's and others' label pairs)."""
-    return name.lower() != "key" and secret_query_key(name)
 
 
 def _masked(value: Any, depth: int) -> Any:
@@ -68,7 +62,7 @@ def _masked(value: Any, depth: int) -> Any:
         return MASK
     if isinstance(value, dict):
         return {
-            k: MASK if secret_field(str(k)) else _masked(v, depth - 1) for k, v in value.items()
+            k: MASK if secret_body_key(str(k)) else _masked(v, depth - 1) for k, v in value.items()
         }
     if isinstance(value, list):
         return [_masked(v, depth - 1) for v in value]
@@ -171,10 +165,9 @@ class Feed:
         self.count += 1
         entry = Journal.format(raw)
         entry["id"] = self.count
-        entry["auth"] = (scope.get("state") or {}).get("auth")
         body = shown_body(tap.body) if tap is not None else None
         answer = shown_body(tap.answer) if tap is not None else None
-        entry["body"], entry["answer"] = body, answer
+        entry["sent"], entry["answer"] = body, answer  # as tapped (the journal's `body`: parsed)
         cost = raw[-1] + len(body or "") + len(answer or "")
         for subscriber in self.subscribers:
             subscriber.push(entry, cost)

@@ -25,6 +25,11 @@ import yaml
 from mockserver.core.errors import clip, shown
 from mockserver.core.schemas import Schemas
 
+# A saved state (core/state.py) is a fixtures folder with this file at its top, which
+# says the format's version; the loader accepts it there and checks the version.
+STATE_FILE = "mockserver-state.yaml"
+STATE_VERSION = 1
+
 Record = dict[str, Any]
 Dataset = dict[str, dict[str, list[Record]]]  # vendor -> collection -> records
 Check = Callable[[Record], Iterable[tuple[str, str]]]
@@ -401,6 +406,8 @@ def _read_file(
         return []
     shown = str(path)
     relative = path.relative_to(root).parts
+    if relative == (STATE_FILE,):
+        return _state_file(shown, path)
     if len(relative) != 2 or relative[0] not in vendors:
         known = ", ".join(sorted(vendors))
         return [Problem(shown, WHOLE, "$", f"fixture files go in a vendor folder ({known})")]
@@ -442,3 +449,18 @@ def _read_file(
                 line = numbers[index + 1] if index + 1 < len(numbers) else None
                 bucket.append(Entry(shown, index, record, line))
     return problems
+
+
+def _state_file(shown: str, path: Path) -> list[Problem]:
+    """The version file of a saved state: a version this loader reads, else one problem."""
+    try:
+        data, _ = read_yaml(path)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        if isinstance(exc, UnicodeDecodeError):
+            return [_undecodable(shown, path, exc)]
+        return [yaml_problem(shown, exc)]
+    version = data.get("version") if isinstance(data, dict) else None
+    if type(version) is int and version == STATE_VERSION:
+        return []
+    message = f"state format version {version!r} is not one this mockserver reads ({STATE_VERSION})"
+    return [Problem(shown, WHOLE, "$.version", message, line=1)]

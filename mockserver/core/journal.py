@@ -1,13 +1,15 @@
 """The request journal: what clients asked and what the mock answered, oldest first.
 
 A pure ASGI middleware (no body buffering) that records each vendor request once its
-response has started. Control-plane requests (/_mock/...) are not recorded. Secrets in
+response has started. Control-plane requests (/_mock/...) are not recorded. A refusal
+by the mock's own rules keeps its diagnosis (core.errors.Diagnosis). Secrets in
 the auth headers are masked; the parts a test wants to assert on (scheme, key id,
 signed headers) stay readable.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -17,7 +19,8 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.core.masking import MASK, mask_header, secret_query_key
+from mockserver.core.errors import Diagnosis
+from mockserver.core.masking import MASK, mask_header, secret_body_key, secret_query_key
 
 AUTH_HEADERS = (
     "authorization",
@@ -121,6 +124,12 @@ class Journal:
         path, query = scope["path"], scope.get("query_string", b"")
         headers = tuple(h for h in scope.get("headers", ()) if h[0] in SHOWN_HEADERS)
         cost = ENTRY_OVERHEAD + len(path) + len(query) + sum(len(n) + len(v) for n, v in headers)
+        params = tuple((scope.get("path_params") or {}).items())
+        body = kept_body(state["body"]) if "body" in state else None
+        cost += sum(len(k) + len(str(v)) for k, v in params) + (len(body[0] or b"") if body else 0)
+        diagnosis = state.get("diagnosis")
+        if diagnosis is not None:
+            cost += diagnosis.size()
         entries = self.entries
         entries.append(
             (
@@ -134,6 +143,11 @@ class Journal:
                 described or self.describe(scope),
                 state.get("request_id"),
                 state.get("fault"),
+                params,
+                body,
+                state.get("error"),
+                state.get("auth"),
+                diagnosis,
                 cost,
             )
         )
@@ -167,6 +181,11 @@ def _entry(
     described: tuple[str | None, str | None],
     request_id: str | None,
     fault: dict[str, Any] | None,
+    params: tuple[tuple[str, Any], ...] = (),
+    body: tuple[bytes | None, int] | None = None,
+    error: str | None = None,
+    auth: str | None = None,
+    diagnosis: Diagnosis | None = None,
 ) -> dict[str, Any]:
     return {
         "time": datetime.fromtimestamp(when, UTC)
@@ -181,8 +200,35 @@ def _entry(
         "operation": described[1],
         "request_id": request_id,
         "fault": fault,
+        "diagnosis": diagnosis.as_json() if diagnosis is not None else None,
         "duration_ms": round(duration * 1000, 3),
+        "path_params": dict(params),
+        # a write's JSON body, secrets masked; None with body_bytes set when too large
+        "body": json.loads(body[0]) if body and body[0] is not None else None,
+        "body_bytes": body[1] if body else None,
+        "error": error,  # the vendor's error code the answer carried
+        "auth": auth,  # the credential check: "ok", "refused", None when not made
     }
+
+
+BODY_KEPT = 16 * 1024  # bytes of a write's body (as JSON, masked) an entry keeps
+
+
+def kept_body(body: Any) -> tuple[bytes | None, int]:
+    """A write's parsed body as the journal keeps it: (masked JSON, its size), or (None,
+    size) past BODY_KEPT. Bytes, not the parsed object: one flat value per entry."""
+    text = json.dumps(_masked(body), ensure_ascii=False, separators=(",", ":")).encode()
+    return (text if len(text) <= BODY_KEPT else None), len(text)
+
+
+def _masked(value: Any) -> Any:
+    """`value` with the values of secret-looking keys (`password`, `AccessKeySecret`,
+    `api_key`, ...) masked. Bodies nest at most 32 levels (core.bodies)."""
+    if isinstance(value, dict):
+        return {k: MASK if secret_body_key(str(k)) else _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
 
 
 class JournalMiddleware:

@@ -103,6 +103,17 @@ def secret_query_key(key: str) -> bool:
     return plain in SECRET_KEYS or plain.endswith(SECRET_KEY_ENDINGS)
 
 
+BODY_SECRET_KEYS = SECRET_KEYS - {"key", "sig", "auth"}  # a body's `Key` is a label's name
+BODY_SECRET_ENDINGS = (*SECRET_KEY_ENDINGS, "secretkey", "privatekey")
+
+
+def secret_body_key(key: str) -> bool:
+    """Whether a JSON body field carries a secret (`password`, `AccessKeySecret`,
+    `api_key`, `token`, ...), as secret_query_key; but not a bare `Key` (PAI labels)."""
+    plain = key.translate(_SEPARATORS).lower()
+    return plain in BODY_SECRET_KEYS or plain.endswith(BODY_SECRET_ENDINGS)
+
+
 def mask_query(raw: bytes) -> str:
     """A raw query string as it may be shown: secret values replaced, the rest as sent."""
     text = raw.decode("latin-1")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from mockserver.core.errors import shown
+from mockserver.core.provenance import Source
 
 Kind = Literal["int", "str", "enum"]
 # ASCII digits only: int() also reads '٣', '５', ' 1' and '1_0', which no vendor does
@@ -39,6 +40,11 @@ class Param:
     blank_is_absent: bool = True  # `?Name=` counts as not given
     location: str = "query"  # or "path" or "header" (documentation only for headers)
     example: Any = None  # shown in the OpenAPI document; Swagger UI pre-fills it
+    source: Source | None = None  # where the docs (or SDK, or a decision) say so
+
+    def origin(self) -> Source | None:
+        """The effective source: `source`, its `field` defaulting to the parameter's name."""
+        return self.source.with_field(self.name) if self.source else None
 
     def allowed(self) -> str:
         """What the parameter accepts, in words, for error messages."""
@@ -74,6 +80,11 @@ class ParamError(Exception):
     def shown(self) -> str:
         """The value as a message repeats it: quoted, and cut short when long."""
         return shown(self.value)
+
+
+def sourced(source: Source, *params: Param) -> tuple[Param, ...]:
+    """`params`, each without a source of its own given `source` (one page's table)."""
+    return tuple(p if p.source else replace(p, source=source) for p in params)
 
 
 def read_int(text: str) -> int | None:

@@ -64,6 +64,19 @@ class Change:
 
 
 Held = dict[str, dict[str, dict[tuple[Any, ...], Record]]]  # vendor -> collection -> key -> record
+Logged = tuple[str, Change]  # (vendor, change): one entry of the store's change log
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The state at one moment, as what was loaded plus the changes made since.
+
+    Both are held by reference (records are never changed in place), so a mark costs
+    a pointer per change, and going back to it costs the changes between it and now.
+    """
+
+    loaded: Dataset
+    log: tuple[Logged, ...]
 
 
 class Store:
@@ -79,7 +92,17 @@ class Store:
     def __init__(self, vendors: Sequence[Any], dataset: Dataset, schemas: Schemas) -> None:
         self.vendors = {v.name: v for v in vendors}
         self.schemas = schemas
-        self.loaded: Dataset = _copy(dataset)  # never changed: what a reset returns to
+        self.writes = 0  # changes so far: a check made before another change is stale
+        # told (vendor, collection) of each record changed, added or removed (the console);
+        # a reload (every record at once) tells no one: watchers compare `loaded`
+        self.watchers: list[Callable[[str, str], None]] = []
+        self._load(dataset)
+
+    def _load(self, dataset: Dataset, *, held: bool = False) -> None:
+        """Hold `dataset` as what was loaded: records, backends built from it, no changes.
+        `held`: it is a store's own `loaded` already (of a mark), kept as it is."""
+        # never changed: what a reset returns to
+        self.loaded: Dataset = dataset if held else _copy(dataset)
         self.records: Held = {
             name: {
                 c.name: {key_of(c, r): r for r in self.loaded.get(name, {}).get(c.name, ())}
@@ -90,10 +113,7 @@ class Store:
         self.backends: dict[str, Any] = {
             name: vendor.build(self.loaded.get(name, {})) for name, vendor in self.vendors.items()
         }
-        self._log: list[tuple[str, Change]] = []  # since loading, oldest first
-        self.writes = 0  # changes so far: a check made before another change is stale
-        # told (vendor, collection) of each record changed, added or removed (the console)
-        self.watchers: list[Callable[[str, str], None]] = []
+        self._log: list[Logged] = []  # since loading, oldest first
         if sum(len(rs) for cols in self.loaded.values() for rs in cols.values()) > WARM_ABOVE:
             self.warm()
 
@@ -120,6 +140,50 @@ class Store:
                 key_of(collection, r): r for r in self.loaded.get(vendor, {}).get(name, ())
             }
         self.writes += 1
+
+    def reload(self, dataset: Dataset) -> None:
+        """Hold `dataset` instead, as if loaded at start (what a reset then returns to):
+        records checked by the caller, backends rebuilt, O(records)."""
+        self._load(dataset)
+        self.writes += 1
+
+    def mark(self) -> Mark:
+        """The state now, to `restore` later: O(changes since loading) pointers."""
+        return Mark(self.loaded, tuple(self._log))
+
+    def restore(self, mark: Mark) -> None:
+        """Back to the state of `mark`: the changes made since it are undone and those
+        undone since are made again, at the cost of those changes (the log both share is
+        left alone). A mark of other loaded data (before a `reload`) rebuilds from it."""
+        if mark.loaded is not self.loaded:
+            self._load(mark.loaded, held=True)
+        log, target = self._log, mark.log
+        common = 0
+        for ours, theirs in zip(log, target, strict=False):
+            if ours is not theirs:
+                break
+            common += 1
+        reordered: set[tuple[str, str]] = set()
+        while len(log) > common:
+            vendor, change = log.pop()
+            self._undo(vendor, change)
+            if change.old is not None and change.new is None:  # a delete undone: order
+                reordered.add((vendor, change.collection))
+        for entry in target[common:]:  # the same entries: a later restore shares them
+            self._do_logged(entry)
+        for vendor, name in reordered:
+            self._reorder(vendor, name)
+        self.writes += 1
+
+    def _reorder(self, vendor: str, name: str) -> None:
+        """A collection's records in the order the log gives them (loaded, then each
+        change in turn): one pass, for a collection whose deletes were undone."""
+        collection = self._collection(vendor, name)
+        held = {key_of(collection, r): r for r in self.loaded.get(vendor, {}).get(name, ())}
+        for logged_vendor, change in self._log:
+            if logged_vendor == vendor and change.collection == name:
+                _place(held, collection, change.old, change.new)
+        self.records[vendor][name] = held
 
     def _undo(self, vendor: str, change: Change) -> None:
         backend: Backend = self.backends[vendor]
@@ -183,12 +247,16 @@ class Store:
         self.writes += 1
 
     def _do(self, vendor: str, change: Change) -> None:
+        self._do_logged((vendor, change))
+
+    def _do_logged(self, entry: Logged) -> None:
+        vendor, change = entry
         backend: Backend = self.backends[vendor]
         held = self.records[vendor][change.collection]
         collection = self._collection(vendor, change.collection)
         _swap(backend, change.collection, change.old, change.new)
         _place(held, collection, change.old, change.new)
-        self._log.append((vendor, change))
+        self._log.append(entry)
         for watcher in self.watchers:
             watcher(vendor, change.collection)
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from mockserver.core.auth import AuthConfig
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import Collection, Record
+from mockserver.core.lifecycle import Kind
 from mockserver.core.params import Param, ParamError
 from mockserver.core.writes import WriteError
 
@@ -59,6 +60,8 @@ class Vendor:
     param_error_status: int = 400  # what a bad path or query value answers
     # a write refused before any change (bad body, several processes), in its envelope
     write_error: Callable[[Request, WriteError], ApiError] | None = None
+    # its resources that change state by themselves, each with its table (core.lifecycle)
+    lifecycles: tuple[Kind, ...] = ()
     # yields (collection, record) pairs: n synthetic records per collection it fills
     generate: Callable[[dict[str, list[Any]], int, Any], Iterator[tuple[str, Record]]] | None = None
     # the workspace a request is about, for fault rules by workspace (outage of one)

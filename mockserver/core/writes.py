@@ -63,9 +63,11 @@ async def read_json(request: Request, *, empty: Any = None) -> Any:
         raw = await read_body(request)
         if not raw.strip() and empty is not None:
             return empty
-        return parse_json(raw)
+        body = parse_json(raw)
     except BodyError as exc:
         raise WriteError("too_large" if exc.status == 413 else "not_json", str(exc)) from None
+    request.scope.setdefault("state", {})["body"] = body  # for the journal (assertions)
+    return body
 
 
 def check(request: Request, schema: str, body: Any) -> dict[str, Any]:

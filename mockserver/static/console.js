@@ -84,12 +84,12 @@ function showDetail(id) {
   $("detail-title").textContent = `${e.method} ${e.path} -> ${e.status ?? "nothing answered"}`;
   const block = (title, value) => [el("h3", { text: title }),
     el("pre", { text: value == null ? "(none)" : typeof value === "string" ? value : JSON.stringify(value, null, 2) })];
-  const captured = e.body !== undefined;
+  const captured = e.sent !== undefined;
   $("detail-body").replaceChildren(
     el("p", { text: `${e.time}  ${e.vendor || "-"} ${e.operation || ""}  ${e.duration_ms} ms  request id ${e.request_id || "-"}` }),
     ...block("Query", e.query), ...block("Auth headers (masked)", e.headers),
     ...(e.fault ? block("Fault", e.fault) : []),
-    ...block("Body", captured ? e.body : "(not captured: sent before this console opened)"),
+    ...block("Body", captured ? e.sent : e.body ?? "(not captured: sent before this console opened)"),
     ...block("Answer", captured ? e.answer : "(not captured: sent before this console opened)"));
   $("detail").showModal();
 }

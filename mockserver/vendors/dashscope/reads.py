@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.core.jsonbytes import JSONBytes, Raw, dumps, prepend
-from mockserver.core.params import Param, parse_query
+from mockserver.core.params import Param, parse_query, sourced
+from mockserver.core.provenance import Source
 from mockserver.core.vendor import backend, request_id
 from mockserver.vendors.dashscope.backend import NAME, Backend
 
@@ -16,9 +17,13 @@ HEADERS = (
         WORKSPACE_HEADER,
         location="header",
         description="The workspace; without it, the default workspace.",
+        source=Source("https://pypi.org/project/dashscope/2.0.2/", "Deployments.list", "sdk"),
     ),
 )
-LIST_PARAMS = (
+LIST_PARAMS = sourced(
+    Source(
+        "https://www.alibabacloud.com/help/en/model-studio/list-deployments-api", "List deployments"
+    ),
     Param("page_no", "int", default=1, minimum=1, maximum=2**31 - 1, description="Page number."),
     Param(
         "page_size",

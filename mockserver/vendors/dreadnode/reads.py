@@ -6,11 +6,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.core.jsonbytes import JSONBytes
-from mockserver.core.params import Param, parse_path
+from mockserver.core.params import Param, parse_path, sourced
+from mockserver.core.provenance import Source
 from mockserver.core.vendor import backend
 from mockserver.vendors.dreadnode.backend import NAME
 
-PATH_PARAMS = (
+PATH_PARAMS = sourced(
+    Source("https://docs.dreadnode.io/api/operations/list_model_versions/", "list_model_versions"),
     Param(
         "org",
         min_length=1,

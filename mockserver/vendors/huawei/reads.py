@@ -6,13 +6,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.core.jsonbytes import JSONBytes, Raw, dumps
-from mockserver.core.params import Param, parse_path, parse_query
+from mockserver.core.params import Param, parse_path, parse_query, sourced
+from mockserver.core.provenance import Source
 from mockserver.core.vendor import backend, request_id
 from mockserver.vendors.huawei.backend import NAME, SORT_KEYS, Backend
 
 ID_CHARS = r"[A-Za-z0-9-]+"
+DOCS = Source("https://support.huaweicloud.com/intl/en-us/api-fabric/ListModels.html", "ListModels")
 
-PATH_PARAMS = (
+PATH_PARAMS = sourced(
+    DOCS,
     Param(
         "workspace_id",
         min_length=1,
@@ -23,7 +26,8 @@ PATH_PARAMS = (
         example="default",
     ),
 )
-LIST_PARAMS = (
+LIST_PARAMS = sourced(
+    DOCS,
     Param(
         "offset",
         "int",

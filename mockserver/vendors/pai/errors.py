@@ -6,8 +6,9 @@ from typing import Any
 
 from starlette.requests import Request
 
-from mockserver.core.errors import ApiError, clip, from_table
+from mockserver.core.errors import ApiError, Diagnosis, clip, from_table
 from mockserver.core.params import ParamError
+from mockserver.core.provenance import Source
 from mockserver.core.vendor import reached_operation, request_id
 
 STATUS_CODES: dict[int, tuple[str, str]] = {
@@ -53,8 +54,14 @@ def error_for_status(request: Request, status: int) -> Error:
     return Error(*from_table(STATUS_CODES, status))
 
 
+DECISIONS = Source(kind="decision", decision="Alibaba PAI (AIWorkSpace 2021-02-04)")
+
+
 def model_not_found(model_id: str) -> Error:
-    return Error(404, "ModelNotFound", f"The specified model {clip(model_id)} does not exist.")
+    error = Error(404, "ModelNotFound", f"The specified model {clip(model_id)} does not exist.")
+    hint = "no model has this ModelId (the code is the project's placeholder)"
+    error.diagnosis = Diagnosis("not_found", "path ModelId", clip(model_id), hint, DECISIONS.cite())
+    return error
 
 
 def param_error(request: Request, exc: ParamError) -> Error:

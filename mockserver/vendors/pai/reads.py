@@ -6,14 +6,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.core.jsonbytes import JSONBytes, Raw, dumps, prepend
-from mockserver.core.params import Param, parse_query
+from mockserver.core.params import Param, parse_query, sourced
+from mockserver.core.provenance import Source
 from mockserver.core.vendor import backend, request_id
 from mockserver.vendors.pai.backend import FORMAT_TYPES, NAME, Backend
 
+DOCS = "https://www.alibabacloud.com/help/en/pai/developer-reference/api-aiworkspace-2021-02-04-"
 MODEL_ID = Param(
-    "ModelId", location="path", description="The model ID.", example="model-rbvg5wzljz****ks92"
+    "ModelId",
+    source=Source(DOCS + "getmodel", "GetModel"),
+    location="path",
+    description="The model ID.",
+    example="model-rbvg5wzljz****ks92",
 )
-LIST_PARAMS = (
+LIST_PARAMS = sourced(
+    Source(DOCS + "listmodelversions", "ListModelVersions"),
     Param(
         "PageNumber",
         "int",
