@@ -163,3 +163,19 @@ def test_the_console_switches_an_outage_and_asks_for_the_admin_token(page: Page)
         expect(switch).to_have_attribute("aria-pressed", "false")
         assert server.app.faults.listing() == []
         page.close()  # before the server stops: its stream ends with it
+
+
+def test_the_console_restores_a_named_snapshot(mockserver: MockServer, page: Page) -> None:
+    taken = httpx.post(mockserver.url_for("/_mock/snapshots/before-demo"))
+    assert taken.status_code == 201, taken.text
+    record = dict(mockserver.app.store.listing("pai", "models")[0], ModelId="model-addedindemo")
+    assert httpx.post(mockserver.url_for("/_mock/data/pai/models"), json=record).status_code == 201
+    page.goto(mockserver.url_for("/_mock/"))
+    expect(page.locator("#link")).to_have_text("live")
+    models = page.locator("#state-pai-models")
+    expect(models.locator('tr[data-key="model-addedindemo"]')).to_have_count(1)
+    expect(page.locator("#snapshot")).to_have_value("before-demo")
+    page.locator("#restore").click()
+    expect(models.locator('tr[data-key="model-addedindemo"]')).to_have_count(0)
+    expect(page.locator("#message")).to_have_text("Restored snapshot before-demo")
+    assert "model-addedindemo" not in str(mockserver.app.store.listing("pai", "models"))
