@@ -89,10 +89,19 @@ def _parameter(param: Param) -> dict[str, Any]:
         "required": param.location == "path",
         "schema": _schema_of(param),
     }
+    if param.repeated:  # `versions=a&versions=b`: minimum/maximum count the values
+        item = {k: v for k, v in out["schema"].items() if k not in ("minimum", "maximum")}
+        array: dict[str, Any] = {"type": "array", "items": item, "uniqueItems": True}
+        if param.minimum:
+            array["minItems"] = param.minimum
+            out["required"] = True
+        if param.maximum is not None:
+            array["maxItems"] = param.maximum
+        out.update(schema=array, style="form", explode=True)
     if param.description:
         out["description"] = param.description
     if param.example is not None:
-        out["example"] = param.example
+        out["example"] = list(param.example) if param.repeated else param.example
     origin = param.origin()
     if origin is not None:
         out["x-source"] = origin.as_json()  # where the docs say so (core.provenance)
@@ -161,6 +170,14 @@ def document(vendors: Sequence[Vendor], schemas: Schemas) -> dict[str, Any]:
 
 
 def example_url(op: Operation) -> str:
-    """The operation's path with its path parameters' examples filled in."""
+    """The operation's path with its path parameters' examples filled in, and the query
+    parameters that carry an example (a repeated one: the key once per value)."""
     examples = {p.name: str(p.example) for p in op.params if p.location == "path"}
-    return re.sub(r"\{(\w+)\}", lambda m: examples.get(m.group(1), m.group(0)), op.path)
+    path = re.sub(r"\{(\w+)\}", lambda m: examples.get(m.group(1), m.group(0)), op.path)
+    query = [
+        f"{p.name}={value}"
+        for p in op.params
+        if p.location == "query" and p.example is not None
+        for value in (p.example if p.repeated else (p.example,))
+    ]
+    return path + ("?" + "&".join(query) if query else "")

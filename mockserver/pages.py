@@ -58,11 +58,13 @@ def endpoint_rows(vendors: Sequence[Vendor], counts: dict[str, dict[str, int]]) 
         held = ", ".join(f"{n} {c}" for c, n in counts.get(vendor.name, {}).items())
         for op in vendor.operations:
             url = example_url(op)
+            # a link can only GET: writes are tried from the docs page
+            tried = f'<a class="try" href="{escape(url)}">{escape(url)}</a>'
             rows.append(
                 f"<tr><td>{escape(vendor.title)}</td><td>{escape(op.name)}</td>"
                 f"<td><code>{escape(op.method)} {escape(op.path)}</code></td>"
                 f"<td>{escape(held)}</td>"
-                f'<td><a class="try" href="{escape(url)}">{escape(url)}</a></td></tr>'
+                f"<td>{tried if op.method == 'GET' else '-'}</td></tr>"
             )
     return "".join(rows)
 

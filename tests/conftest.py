@@ -12,7 +12,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from mockserver import create_app
+from mockserver import Settings, create_app
 from mockserver.core.schemas import Schemas, bundled
 from mockserver.settings import data_dir
 
@@ -30,8 +30,9 @@ def schemas() -> Schemas:
 
 @pytest.fixture(scope="session")
 def client() -> Iterator[TestClient]:
-    """The mock on its bundled fixtures, in process (read-only tests share it)."""
-    with TestClient(create_app()) as test_client:
+    """The mock on its bundled fixtures, in process (read-only tests share it); resources
+    move only when told, so that reads leave the seed's states as they are."""
+    with TestClient(create_app(Settings(lifecycle="manual"))) as test_client:
         yield test_client
 
 

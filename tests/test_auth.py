@@ -115,7 +115,7 @@ def test_off_mode_accepts_no_credentials(client: TestClient) -> None:
 
 
 def test_unknown_paths_are_not_authenticated(checking: TestClient) -> None:
-    assert checking.get("/api/v1/deployments/x").json()["code"] == "NotFound"
+    assert checking.get("/api/v1/deployments/x/y").json()["code"] == "NotFound"
 
 
 @pytest.fixture(scope="module")

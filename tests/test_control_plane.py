@@ -41,7 +41,7 @@ def total_deployments(client: TestClient) -> int:
 def test_health(own: TestClient) -> None:
     body = own.get("/_mock/health").json()
     assert body["status"] == "ok"
-    assert body["records"]["dashscope"] == {"workspaces": 2, "deployments": 8}
+    assert body["records"]["dashscope"] == {"workspaces": 2, "models": 8, "deployments": 8}
 
 
 def test_add_then_reset(own: TestClient) -> None:

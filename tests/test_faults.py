@@ -106,7 +106,7 @@ def test_an_injected_404_is_about_the_resource_not_the_path(client: TestClient) 
 
 def test_an_unknown_path_is_still_no_such_api(client: TestClient) -> None:
     assert error_code("huawei", client.get("/v1/workspaces/x/nope").json()) == "APIG.0101"
-    assert "is not an API path" in client.get("/api/v1/deployments/x").json()["message"]
+    assert "is not an API path" in client.get("/api/v1/deployments/x/y").json()["message"]
     assert client.get("/api/v1/models/x/nope").json()["Code"] == "InvalidAction.NotFound"
 
 

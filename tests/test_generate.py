@@ -45,9 +45,11 @@ def test_every_generated_record_passes_the_fixture_rules() -> None:
         ("huawei", "workspaces"): 0,
         ("huawei", "models"): N,
         ("dreadnode", "orgs"): 0,
+        ("dreadnode", "blobs"): 0,
         ("dreadnode", "models"): N,
         ("dreadnode", "versions"): N,
         ("dashscope", "workspaces"): 0,
+        ("dashscope", "models"): 0,
         ("dashscope", "deployments"): N,
     }
 

@@ -17,7 +17,7 @@ from mockserver.app import load_data
 from mockserver.core import state
 from mockserver.core.fixtures import Dataset, FixtureError
 from mockserver.core.store import Change
-from tests.test_store import COLLECTIONS, add_all, answers, held, split, ties
+from tests.test_store import COLLECTIONS, STILL, add_all, answers, held, split, ties
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def restore(client: TestClient, name: str) -> None:
 
 def test_restore_answers_as_when_taken_for_every_vendor(full: Dataset) -> None:
     base, extra = split(full)
-    with TestClient(create_app(dataset=copy.deepcopy(base))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(base))) as client:
         at_start, start_records = answers(client, full), held(client)
         snap(client, "start")
         add_all(client, extra)
@@ -75,7 +75,7 @@ def test_restore_answers_as_when_taken_for_every_vendor(full: Dataset) -> None:
 
 
 def test_a_delete_undone_by_a_restore_goes_back_to_its_place(full: Dataset) -> None:
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         store = client.app.store  # type: ignore[attr-defined]
         for vendor, collections in COLLECTIONS.items():
             leaf = collections[-1].name
@@ -95,7 +95,7 @@ def test_a_delete_undone_by_a_restore_goes_back_to_its_place(full: Dataset) -> N
 
 
 def test_a_snapshot_survives_a_replaced_state(full: Dataset) -> None:
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         change_every_vendor(client)
         expected, records = answers(client, full), held(client)
         snap(client, "before-put")

@@ -4,6 +4,7 @@ backend rebuilt from the same records (no drift), after adds, removes and a rese
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
 import json
 import threading
@@ -22,6 +23,8 @@ from mockserver.vendors import VENDORS
 N = 30
 COLLECTIONS = {v.name: v.collections for v in VENDORS}
 REQUEST_IDS = ("RequestId", "request_id")
+# resources move only when told: a read must not change what the next one answers
+STILL = Settings(lifecycle="manual")
 
 
 def split(full: Dataset, k: int = 6) -> tuple[Dataset, Dataset]:
@@ -103,11 +106,29 @@ def urls(records: Dataset) -> Iterator[tuple[str, dict[str, str]]]:
     for model in records["dreadnode"]["models"]:
         org, name = model["name"].split("/", 1)
         yield f"/api/v1/org/{org}/models/{name}/versions", {}
+        yield f"/api/v1/org/{org}/models/{name}", {}
     yield "/api/v1/org/nobody/models/x/versions", {}
+    dn_versions = records["dreadnode"]["versions"]
+    for version in dn_versions[:3] + dn_versions[-3:]:
+        org, name = version["name"].split("/", 1)
+        yield f"/api/v1/org/{org}/models/{name}/{version['version']}", {}
+    for org in [o["slug"] for o in records["dreadnode"]["orgs"]]:
+        for query in (
+            "",
+            "?sort_by=name&sort_dir=asc&limit=3&page=2",
+            "?sort_by=updated_at&include_public=true",
+            "?sort_by=download_count&sort_dir=asc&framework=pytorch&framework=onnx",
+        ):
+            yield f"/api/v1/org/{org}/models{query}", {}
+        yield f"/api/v1/org/{org}/models/facets?include_public=true", {}
     for workspace in [None, *(w["id"] for w in records["dashscope"]["workspaces"]), "nope"]:
         headers = {"X-DashScope-WorkSpace": workspace} if workspace else {}
         for query in ("", "?page_size=200", "?page_no=2&page_size=7"):
             yield f"/api/v1/deployments{query}", headers
+    for query in ("", "?page_size=3", "?page_no=2&page_size=3"):
+        yield f"/api/v1/deployments/models{query}", {}
+    for deployment in records["dashscope"]["deployments"][:3]:
+        yield f"/api/v1/deployments/{deployment['deployed_model']}", {}
 
 
 def answers(client: TestClient, records: Dataset) -> list[tuple[str, int, Any]]:
@@ -126,7 +147,7 @@ def answers(client: TestClient, records: Dataset) -> list[tuple[str, int, Any]]:
 
 def fresh_answers(records: Dataset, asked: Dataset) -> list[tuple[str, int, Any]]:
     """The answers of a backend built from `records` at start (requests from `asked`)."""
-    with TestClient(create_app(dataset=copy.deepcopy(records))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(records))) as client:
         return answers(client, asked)
 
 
@@ -151,7 +172,7 @@ def full() -> Dataset:
 def test_adds_answer_exactly_as_a_rebuild(full: Dataset) -> None:
     base, extra = split(full)
     assert all(extra[v][c] for v in ("pai", "huawei") for c in ("models",))
-    with TestClient(create_app(dataset=copy.deepcopy(base))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(base))) as client:
         before = answers(client, full)  # makes orderings, views, indexes, cached answers
         add_all(client, extra)
         after_adds = answers(client, full)
@@ -166,7 +187,7 @@ def test_adds_answer_exactly_as_a_rebuild(full: Dataset) -> None:
 def test_reset_undoes_every_add_exactly(full: Dataset) -> None:
     base, extra = split(full)
     loaded = fresh_answers(base, full)
-    with TestClient(create_app(dataset=copy.deepcopy(base))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(base))) as client:
         answers(client, full)
         add_all(client, extra)
         add_all(client, ties(held(client)))
@@ -183,7 +204,7 @@ def test_reset_undoes_every_add_exactly(full: Dataset) -> None:
 def test_removing_loaded_records_answers_as_a_rebuild(full: Dataset, vendor: str) -> None:
     """remove() also takes out records that were loaded (what deletes will need)."""
     leaf = COLLECTIONS[vendor][-1].name
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         answers(client, full)
         store = client.app.store  # type: ignore[attr-defined]
         records = store.listing(vendor, leaf)
@@ -199,7 +220,7 @@ def test_replacing_and_deleting_then_reset_answers_as_loaded(full: Dataset, vend
     in the loaded order, ties included."""
     leaf = COLLECTIONS[vendor][-1].name
     loaded = fresh_answers(full, full)
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         answers(client, full)
         store = client.app.store  # type: ignore[attr-defined]
         records = store.listing(vendor, leaf)
@@ -212,8 +233,67 @@ def test_replacing_and_deleting_then_reset_answers_as_loaded(full: Dataset, vend
         assert answers(client, full) == loaded
 
 
-def test_a_change_set_is_all_or_nothing(full: Dataset) -> None:
+def test_dreadnode_writes_answer_as_a_rebuild_and_reset_undoes_them(full: Dataset) -> None:
+    """Pushes, alias moves, metrics, visibility, downloads and deletes (the model goes with
+    its last version) through the API: then a rebuild from the records held answers the
+    same, and a reset gives back the loaded answers."""
+    loaded = fresh_answers(full, full)
+    base = "/api/v1/org/example/models/example"
     with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+        answers(client, full)
+        push(client, "example/pushed", "1.0.0", {"aliases": ["champion"], "task": "t"})
+        push(client, "example/pushed", "1.1.0", {"aliases": ["champion"]})
+        ok = [
+            client.post(f"{base}/1.0.0/aliases", json={"alias": "stable"}),  # moves from 1.1.0
+            client.put(f"{base}/1.0.1/metrics", json={"acc": 0.5}),
+            client.put(f"{base}/1.0.1/metrics", json={"f1": "high"}),
+            client.patch(f"{base}/visibility", json={"is_public": True}),
+            client.post(f"{base}/1.2.0/download"),
+            client.delete(f"{base}/1.1.0/aliases/latest"),
+            client.delete(f"{base}/1.0.1"),
+            client.delete("/api/v1/org/example/models/llama-3.1-8b-guard/0.1.0"),
+            client.delete("/api/v1/org/example/models/llama-3.1-8b-guard/0.2.0"),
+        ]
+        assert [r.status_code for r in ok] == [200] * len(ok), [r.text for r in ok]
+        asked = held(client)
+        assert all(m["name"] != "example/llama-3.1-8b-guard" for m in asked["dreadnode"]["models"])
+        assert answers(client, full) == fresh_answers(asked, full)
+        assert answers(client, asked) == fresh_answers(asked, asked)
+        assert client.post("/_mock/reset").status_code == 200
+        assert held(client) == full
+        assert answers(client, full) == loaded
+
+
+def push(client: TestClient, canonical: str, version: str, manifest: dict[str, Any]) -> None:
+    """What the SDK's OCI push sends: the config blob (the model manifest), then the
+    manifest naming it."""
+    config = json.dumps(manifest, sort_keys=True).encode()
+    digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    started = client.post(f"/api/v1/{canonical}/blobs/uploads/")
+    assert started.status_code == 202, started.text
+    put = client.put(f"{started.headers['location']}?digest={digest}", content=config)
+    assert put.status_code == 201, put.text
+    oci = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.dreadnode.config.v1+json",
+            "digest": digest,
+            "size": len(config),
+        },
+        "layers": [],
+        "annotations": {
+            "io.dreadnode.type": "model",
+            "io.dreadnode.name": canonical,
+            "io.dreadnode.version": version,
+        },
+    }
+    done = client.put(f"/api/v1/{canonical}/manifests/{version}", content=json.dumps(oci))
+    assert done.status_code == 201, done.text
+
+
+def test_a_change_set_is_all_or_nothing(full: Dataset) -> None:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         store = client.app.store  # type: ignore[attr-defined]
         before = held(client)
         models = store.listing("pai", "models")
@@ -235,7 +315,7 @@ def test_a_change_set_is_all_or_nothing(full: Dataset) -> None:
 
 
 def test_a_parent_with_children_is_not_removed(full: Dataset) -> None:
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         store = client.app.store  # type: ignore[attr-defined]
         for vendor, collections in COLLECTIONS.items():
             parent = collections[0].name
@@ -247,7 +327,7 @@ def test_a_parent_with_children_is_not_removed(full: Dataset) -> None:
 def test_a_check_made_stale_by_another_write_is_made_again(full: Dataset) -> None:
     """Adds are checked off the loop and committed on it; a write in between is seen."""
     _, extra = split(full)
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         store = client.app.store  # type: ignore[attr-defined]
         record = {**full["pai"]["models"][0], "ModelId": "model-twice"}
         first = store.check("pai", "models", [record], "body")
@@ -259,7 +339,7 @@ def test_a_check_made_stale_by_another_write_is_made_again(full: Dataset) -> Non
 
 
 def test_a_duplicate_of_a_loaded_record_names_it_as_loaded(full: Dataset) -> None:
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         model = {k: v for k, v in full["pai"]["models"][0].items()}
         response = client.post("/_mock/data/pai/models", json=model)
         assert response.status_code == 400
@@ -290,3 +370,28 @@ def test_mockserver_changes_state_on_the_server_thread(monkeypatch: pytest.Monke
         server.reset()
         assert threads == [f"mockserver:{server.port}"] * 3
         assert all(o["slug"] != "newco" for o in server.data()["dreadnode"]["orgs"])
+
+
+def test_dashscope_states_and_the_catalogue_change_as_a_rebuild(full: Dataset) -> None:
+    """What the lifecycle and the writes do (a deployment replaced with a new state, a
+    catalogue model replaced and deleted) answers as a rebuild, and a reset as loaded."""
+    loaded = fresh_answers(full, full)
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
+        store = client.app.store  # type: ignore[attr-defined]
+        deployments = store.listing("dashscope", "deployments")
+        models = store.listing("dashscope", "models")
+        moved = [
+            Change("deployments", old=d, new={**d, "status": "DELETING"})
+            for d in deployments[:: max(1, len(deployments) // 5)]
+        ]
+        store.apply("dashscope", moved)
+        store.apply(
+            "dashscope",
+            [
+                Change("models", old=models[1], new={**models[1], "base_capacity": 7}),
+                Change("models", old=models[-1]),
+            ],
+        )
+        assert answers(client, full) == fresh_answers(held(client), full)
+        assert client.post("/_mock/reset").status_code == 200
+        assert answers(client, full) == loaded

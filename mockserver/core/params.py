@@ -20,7 +20,7 @@ Kind = Literal["int", "str", "enum"]
 # ASCII digits only: int() also reads '٣', '５', ' 1' and '1_0', which no vendor does
 INTEGER = re.compile(r"[+-]?[0-9]+")
 BEYOND = 10**30  # past every bound a spec sets; what a longer number reads as
-Reason = Literal["type", "range", "choice", "length", "pattern", "repeated"]
+Reason = Literal["type", "range", "choice", "length", "pattern", "repeated", "count"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,10 @@ class Param:
     def origin(self) -> Source | None:
         """The effective source: `source`, its `field` defaulting to the parameter's name."""
         return self.source.with_field(self.name) if self.source else None
+
+    # the key repeats, once per value (`versions=a&versions=b`): parsed as a tuple of
+    # distinct values, `minimum`/`maximum` bounding how many
+    repeated: bool = False
 
     def allowed(self) -> str:
         """What the parameter accepts, in words, for error messages."""
@@ -72,6 +76,10 @@ class ParamError(Exception):
         super().__init__(self.describe())
 
     def describe(self) -> str:
+        if self.reason == "count":
+            low, high = self.param.minimum or 0, self.param.maximum
+            times = f"{low} to {high}" if high is not None else f"at least {low}"
+            return f"{self.param.name} must be given {times} times, with distinct values"
         if self.reason == "repeated":
             return f"{self.param.name} is given more than once; it takes a single value"
         return f"{self.param.name} must be {self.param.allowed()}, not {self.shown}"
@@ -148,6 +156,9 @@ def parse(items: Iterable[tuple[str, str]], specs: Sequence[Param]) -> dict[str,
     values: dict[str, Any] = {}
     for param in specs:
         raw = seen.get(param.name)
+        if param.repeated:
+            values[param.name] = _repeated(param, raw or [])
+            continue
         if raw and len(raw) > 1:
             raise ParamError(param, raw[-1], "repeated")
         if raw is None or (raw[0] == "" and param.blank_is_absent):
@@ -155,3 +166,13 @@ def parse(items: Iterable[tuple[str, str]], specs: Sequence[Param]) -> dict[str,
         else:
             values[param.name] = _convert(param, raw[0])
     return values
+
+
+def _repeated(param: Param, raw: list[str]) -> tuple[Any, ...]:
+    """The distinct values of a repeated key, each checked, their count in bounds."""
+    given = tuple(_convert(param, v) for v in raw if v != "" or not param.blank_is_absent)
+    few = param.minimum is not None and len(given) < param.minimum
+    many = param.maximum is not None and len(given) > param.maximum
+    if few or many or len(set(given)) != len(given):
+        raise ParamError(param, "&".join(raw), "count")
+    return given

@@ -94,3 +94,32 @@ def test_messages_echo_a_long_value_cut_short() -> None:
     message = str(info.value)
     assert len(message) < 200
     assert "(9936 more characters)" in message
+
+
+REPEATED = Param("v", min_length=1, minimum=2, maximum=3, repeated=True, blank_is_absent=False)
+
+
+def test_a_repeated_key_is_a_tuple_of_its_values() -> None:
+    assert parse([("v", "a"), ("x", "1"), ("v", "b")], [REPEATED]) == {"v": ("a", "b")}
+    tags = Param("t", repeated=True)
+    assert parse([], [tags]) == {"t": ()}
+    assert parse([("t", ""), ("t", "a")], [tags]) == {"t": ("a",)}  # blank: not given
+
+
+@pytest.mark.parametrize(
+    ("items", "reason"),
+    [
+        ([("v", "a")], "count"),
+        ([("v", "a"), ("v", "b"), ("v", "c"), ("v", "d")], "count"),
+        ([("v", "a"), ("v", "a")], "count"),
+        ([("v", "a"), ("v", "")], "length"),
+    ],
+)
+def test_a_repeated_key_is_bounded_in_count_and_distinct(
+    items: list[tuple[str, str]], reason: str
+) -> None:
+    with pytest.raises(ParamError) as info:
+        parse(items, [REPEATED])
+    assert info.value.reason == reason
+    if reason == "count":
+        assert info.value.describe() == "v must be given 2 to 3 times, with distinct values"

@@ -157,14 +157,19 @@ def test_unknown_workspace(client: TestClient, schemas: Schemas) -> None:
     assert "llm-nosuchws" in body["message"]
 
 
-@pytest.mark.parametrize("path", [f"{URL}/emo-35b3f106-sample01", f"{URL}/x/scale", f"{URL}/"])
+@pytest.mark.parametrize(
+    "path", [f"{URL}/emo-35b3f106-sample01/logs", f"{URL}/x/y/scale", f"{URL}/"]
+)
 def test_unknown_paths(client: TestClient, schemas: Schemas, path: str) -> None:
     assert_error(schemas, client.get(path), 404, "NotFound")
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
-def test_other_methods(client: TestClient, schemas: Schemas, method: str) -> None:
-    assert_error(schemas, client.request(method, URL), 400, "UnsupportedOperation")
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("PUT", ""), ("DELETE", ""), ("POST", "/emo-35b3f106-sample01"), ("GET", "/x/update")],
+)
+def test_other_methods(client: TestClient, schemas: Schemas, method: str, path: str) -> None:
+    assert_error(schemas, client.request(method, URL + path), 400, "UnsupportedOperation")
 
 
 def test_the_default_page_holds_fifty(schemas: Schemas) -> None:

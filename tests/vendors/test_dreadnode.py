@@ -156,11 +156,11 @@ def test_invalid_slugs_are_422(
     ("method", "path"),
     [
         ("GET", "/api/v1/org"),
-        ("GET", "/api/v1/org/example/models"),
-        ("GET", "/api/v1/org/example/models/example"),
+        ("GET", "/api/v1/org/example"),
         ("GET", "/api/v1/org/example/models/example/versions/1.0.0/extra"),
+        ("GET", "/api/v1/org/example/models/example/1.0.0/aliases"),
         ("POST", EXAMPLE),
-        ("DELETE", EXAMPLE),
+        ("PUT", "/api/v1/org/example/models"),
     ],
 )
 def test_unknown_paths_answer_in_the_envelope(

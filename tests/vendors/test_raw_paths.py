@@ -31,7 +31,6 @@ def own() -> Iterator[TestClient]:
         (f"/api/v1/models/{ENCODED_ID}%2fversions", "pai", "ModelNotFound"),
         ("/v1/workspaces/default%2Fmodels", "huawei", "APIG.0101"),
         ("/api/v1/org/example%2Fmodels%2Fexample%2Fversions", "dreadnode", "not_found_error"),
-        ("/api/v1/org/example/models/example%2Fversions", "dreadnode", "not_found_error"),
     ],
 )
 def test_an_encoded_slash_does_not_reach_another_operation(
@@ -43,6 +42,18 @@ def test_an_encoded_slash_does_not_reach_another_operation(
     body = response.json()
     assert error_code(vendor, body) == code
     assert_valid(schemas, f"{vendor}/error", body)
+
+
+def test_a_dreadnode_name_with_an_encoded_slash_is_one_name(
+    client: TestClient, schemas: Schemas
+) -> None:
+    """`example%2Fversions` is get_model_latest of the name `example/versions` (not a
+    slug: 422), never List Model Versions of `example`."""
+    response = client.get("/api/v1/org/example/models/example%2Fversions")
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert_valid(schemas, "dreadnode/error", body)
+    assert body["errors"][0]["loc"] == ["path", "name"]
 
 
 def test_get_model_of_an_id_with_a_slash_names_the_decoded_id(client: TestClient) -> None:

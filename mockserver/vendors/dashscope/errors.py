@@ -9,6 +9,7 @@ from starlette.requests import Request
 from mockserver.core.errors import ApiError, from_table
 from mockserver.core.params import ParamError
 from mockserver.core.vendor import reached_operation, request_id
+from mockserver.core.writes import WriteError
 
 STATUS_CODES: dict[int, tuple[str, str]] = {
     400: ("InvalidParameter", "The request has an invalid parameter."),
@@ -45,3 +46,14 @@ def error_for_status(request: Request, status: int) -> Error:
 
 def param_error(request: Request, exc: ParamError) -> Error:
     return Error(400, "InvalidParameter", f"Invalid parameter: {exc.describe()}.")
+
+
+def write_error(request: Request, exc: WriteError) -> Error:
+    """A write refused before any change: 400 InvalidParameter naming the field (the
+    docs' code for a bad parameter), 413 for a body too large, 409 Conflict on a server
+    of several processes."""
+    if exc.reason == "too_large":
+        return Error(413, "RequestTooLarge", exc.message)
+    if exc.reason == "single_process":
+        return Error(409, "Conflict", exc.message)
+    return Error(400, "InvalidParameter", f"Invalid parameter: {exc.message}")
