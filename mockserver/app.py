@@ -21,16 +21,17 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
-from mockserver import admin, openapi, pages
+from mockserver import admin, console, openapi, pages
 from mockserver.core.auth import MODES, AuthConfig
 from mockserver.core.bounded import Bounded, size_of
 from mockserver.core.clock import Clock
 from mockserver.core.diagnosis import auth_diagnosis, param_diagnosis, route_diagnosis
 from mockserver.core.errors import ApiError, Diagnosis, clip
 from mockserver.core.faults import Fault, Faults, FaultSpecError
+from mockserver.core.feed import Feed
 from mockserver.core.fixtures import Dataset, load_dir
 from mockserver.core.generate import generate, paused_gc
-from mockserver.core.journal import Journal, JournalMiddleware
+from mockserver.core.journal import Journal, JournalMiddleware, Tap
 from mockserver.core.lifecycle import Lifecycle, Timing, outcomes
 from mockserver.core.params import ParamError
 from mockserver.core.provenance import Source, read, source_at
@@ -127,7 +128,7 @@ def create_app(
     journal = Journal(settings.journal_size, _describer(vendors))
     app = MockApp(
         operations,
-        routes=[*admin.routes, *pages.routes],
+        routes=[*admin.routes, *console.routes, *pages.routes],
         middleware=[
             Middleware(ControlPlaneGuard, settings=settings),
             Middleware(JournalMiddleware, journal=journal),
@@ -143,6 +144,7 @@ def create_app(
     app.store = store
     app.openapi = openapi.document(vendors, bundled())
     app.journal = journal
+    app.feed = Feed(journal, store.watchers)
     app.clock = clock = Clock()
     app.lifecycle = lifecycle(settings, store, clock, vendors)
     app.snapshots = Snapshots()
@@ -242,6 +244,7 @@ class MockApp(Starlette):
     store: Store
     openapi: dict[str, Any]
     journal: Journal
+    feed: Feed  # the console's live view of the journal and the store
     clock: Clock  # the mock's time: every timestamp it writes reads it
     lifecycle: Lifecycle  # resources moving through their states (core/lifecycle.py)
     snapshots: Snapshots  # named marks of the store (POST /_mock/snapshots/{name})
@@ -353,6 +356,9 @@ class MockApp(Starlette):
         receive: Receive,
         send: Send,
     ) -> None:
+        tap = Tap(receive, send) if self.journal.watchers else None  # a console watches
+        if tap is not None:
+            receive, send = tap.receive, tap.send
         request = Request(scope, receive)
         when, started, status = time.time(), time.perf_counter(), 500
         try:
@@ -367,7 +373,7 @@ class MockApp(Starlette):
                 await response(scope, receive, send)
         finally:
             duration = time.perf_counter() - started
-            self.journal.record(when, scope, status, duration, described)
+            self.journal.record(when, scope, status, duration, described, tap)
 
 
 async def _respond(endpoint: Endpoint, request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""Pages for people: the landing page at /_mock/ and Swagger UI at /_mock/docs.
+"""Pages for people: the console at /_mock/ and Swagger UI at /_mock/docs.
 
 Swagger UI comes from the `openapi-ui-bundles` package and is served by the mock itself,
 so the docs page works offline; its "Try it out" calls this server. The addresses a
@@ -8,11 +8,14 @@ browser's `/favicon.ico` gets an icon (kept out of the request journal).
 
 from __future__ import annotations
 
+import json
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from html import escape
+from pathlib import Path
+from string import Template
 
 from openapi_ui_bundles import swagger_ui
 from starlette.requests import Request
@@ -22,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from mockserver._version import __version__
 from mockserver.core.errors import ApiError
+from mockserver.core.vendor import Vendor
 from mockserver.openapi import example_url
 
 LANDING = "/_mock/"
@@ -34,25 +38,23 @@ def welcome(url: str) -> str:
     return f"open {url}{LANDING} for the endpoints and data, {url}{DOCS} to try them"
 
 
-STYLE = """
-body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem;
-       padding: 0 1rem; color: #222; }
-a.try { word-break: break-all; }
-table { border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; }
-th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; }
-code { background: #f4f4f4; padding: 0 .25rem; }
-nav a { margin-right: 1rem; }
-"""
+CONSOLE = Path(__file__).parent / "static" / "console.html"
+
+
+@cache
+def console_page() -> Template:
+    """The console's HTML (static/console.html), read once; its JS and CSS are files beside it."""
+    return Template(CONSOLE.read_text(encoding="utf-8"))
 
 
 async def openapi_json(request: Request) -> JSONResponse:
     return JSONResponse(request.app.openapi)
 
 
-async def landing(request: Request) -> HTMLResponse:
-    counts = request.app.store.counts()
+def endpoint_rows(vendors: Sequence[Vendor], counts: dict[str, dict[str, int]]) -> str:
+    """A table row per operation of every vendor, from the vendors' declarations."""
     rows = []
-    for vendor in request.app.vendors:
+    for vendor in vendors:
         held = ", ".join(f"{n} {c}" for c, n in counts.get(vendor.name, {}).items())
         for op in vendor.operations:
             url = example_url(op)
@@ -67,19 +69,39 @@ async def landing(request: Request) -> HTMLResponse:
                 f"<td><code>{escape(op.method)} {escape(op.path)}</code></td>"
                 f"<td>{escape(held)}</td><td>{link}</td></tr>"
             )
-    body = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>mockserver</title>
-<style>{STYLE}</style></head><body>
-<h1>mockserver <small>{escape(__version__)}</small></h1>
-<p>A local mock of documented ML-platform APIs, each at the vendor's real path.</p>
-<nav><a href="/_mock/docs">Interactive docs</a><a href="/_mock/openapi.json">OpenAPI</a>
-<a href="/_mock/health">Health</a><a href="/_mock/data">Data</a>
-<a href="/_mock/requests">Request journal</a><a href="/_mock/faults">Fault rules</a></nav>
-<table id="endpoints"><thead><tr><th>Vendor</th><th>Operation</th><th>Endpoint</th>
-<th>Records held</th><th>Try it</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table>
-</body></html>"""
-    return HTMLResponse(body)
+    return "".join(rows)
+
+
+OUTAGE_STATUSES = (503, 502, 500)  # what an outage answers: the first a vendor answers
+
+
+def operations_json(vendors: Sequence[Vendor]) -> str:
+    """What the console needs of each vendor (its operations, the error statuses it
+    answers, the one an outage uses, each collection's key fields), as JSON safe inside
+    <script>."""
+    shown = {
+        v.name: {
+            "title": v.title,
+            "operations": [op.name for op in v.operations],
+            "statuses": [s for s in v.statuses if s >= 429],
+            "outage": next((s for s in OUTAGE_STATUSES if s in v.statuses), None),
+            "keys": {c.name: list(c.key) for c in v.collections},  # a row's identity
+        }
+        for v in vendors
+    }
+    return json.dumps(shown).replace("<", "\\u003c")
+
+
+async def landing(request: Request) -> HTMLResponse:
+    """The console: live requests, state and controls (static/console.*), with the table
+    of every endpoint rendered here."""
+    app = request.app
+    page = console_page().substitute(
+        version=escape(__version__),
+        rows=endpoint_rows(app.vendors, app.store.counts()),
+        operations=operations_json(app.vendors),
+    )
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
 async def docs(request: Request) -> HTMLResponse:

@@ -45,6 +45,8 @@ def test_wheel_holds_the_data(wheel: Path) -> None:
         for path in (ROOT / folder).rglob("*"):
             if path.is_file():
                 assert f"mockserver/_data/{path.relative_to(ROOT)}" in names
+    for asset in ("console.html", "console.js", "console.css"):  # the console, offline
+        assert f"mockserver/static/{asset}" in names
 
 
 def test_installed_wheel_serves_the_same_data(

@@ -52,6 +52,35 @@ def auth_headers(headers: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
 SHOWN_HEADERS = frozenset(name.encode() for name in AUTH_HEADERS)
 BUDGET = 8 * 2**20  # bytes of paths, queries and headers kept, besides the entry count
 ENTRY_OVERHEAD = 400  # the tuple, its floats and the strings' object headers
+CLIP = 4096  # bytes of a request's body, and of its answer, kept for a watcher
+
+
+class Tap:
+    """Keeps the first CLIP bytes of a request's body and of its answer as they pass.
+
+    Made only while someone watches; `receive` and `send` stand in for the server's.
+    """
+
+    __slots__ = ("_receive", "_send", "answer", "body", "limit")
+
+    def __init__(self, receive: Receive, send: Send, limit: int = CLIP) -> None:
+        self._receive, self._send, self.limit = receive, send, limit
+        self.body = bytearray()
+        self.answer = bytearray()
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request" and len(self.body) <= self.limit:
+            self.body += message.get("body", b"")[: self.limit + 1 - len(self.body)]
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.body" and len(self.answer) <= self.limit:
+            self.answer += message.get("body", b"")[: self.limit + 1 - len(self.answer)]
+        await self._send(message)
+
+
+Watcher = Callable[[tuple[Any, ...], Scope, Tap | None], None]
 
 
 class Journal:
@@ -76,6 +105,9 @@ class Journal:
         self.budget = budget
         self.held = 0  # bytes counted for the entries kept now
         self.describe = describe  # scope -> (vendor, operation), when the caller cannot say
+        # called with each entry as it is kept (the console's feed); while this is empty
+        # no request's body or answer is tapped
+        self.watchers: list[Watcher] = []
 
     def record(
         self,
@@ -84,8 +116,10 @@ class Journal:
         status: int,
         duration: float,
         described: tuple[str | None, str | None] | None = None,
+        tap: Tap | None = None,
     ) -> None:
-        """Keep one answered request; `described` is its (vendor, operation) if known."""
+        """Keep one answered request; `described` is its (vendor, operation) if known,
+        `tap` what was seen of its body and answer (for the watchers)."""
         state = scope.get("state") or {}
         path, query = scope["path"], scope.get("query_string", b"")
         headers = tuple(h for h in scope.get("headers", ()) if h[0] in SHOWN_HEADERS)
@@ -120,6 +154,8 @@ class Journal:
         self.held += cost
         while len(entries) > self.size or (self.held > self.budget and len(entries) > 1):
             self.held -= entries.popleft()[-1]
+        for watcher in self.watchers:
+            watcher(entries[-1], scope, tap)
 
     def clear(self) -> None:
         self.entries.clear()
@@ -127,6 +163,11 @@ class Journal:
 
     def list(self) -> list[dict[str, Any]]:
         return [_entry(*raw[:-1]) for raw in list(self.entries)]
+
+    @staticmethod
+    def format(raw: tuple[Any, ...]) -> dict[str, Any]:
+        """One kept entry as `list` shows it."""
+        return _entry(*raw[:-1])
 
 
 def _entry(
@@ -203,6 +244,9 @@ class JournalMiddleware:
         when = time.time()
         started = time.perf_counter()
         status = 500
+        tap = Tap(receive, send) if self.journal.watchers else None
+        if tap is not None:
+            receive, send = tap.receive, tap.send
 
         async def record_status(message: Message) -> None:
             nonlocal status
@@ -213,7 +257,7 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            self.journal.record(when, scope, status, time.perf_counter() - started)
+            self.journal.record(when, scope, status, time.perf_counter() - started, tap=tap)
 
 
 def _query(raw: bytes) -> dict[str, str | list[str]]:

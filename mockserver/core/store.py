@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -93,6 +93,9 @@ class Store:
         self.vendors = {v.name: v for v in vendors}
         self.schemas = schemas
         self.writes = 0  # changes so far: a check made before another change is stale
+        # told (vendor, collection) of each record changed, added or removed (the console);
+        # a reload (every record at once) tells no one: watchers compare `loaded`
+        self.watchers: list[Callable[[str, str], None]] = []
         self._load(dataset)
 
     def _load(self, dataset: Dataset, *, held: bool = False) -> None:
@@ -188,6 +191,8 @@ class Store:
         collection = self._collection(vendor, change.collection)
         _swap(backend, change.collection, change.new, change.old)
         _place(held, collection, change.new, change.old)
+        for watcher in self.watchers:
+            watcher(vendor, change.collection)
 
     def check(self, vendor: str, collection: str, records: Sequence[Any], source: str) -> Checked:
         """Records checked exactly as fixture files are (FixtureError), not yet added.
@@ -252,6 +257,8 @@ class Store:
         _swap(backend, change.collection, change.old, change.new)
         _place(held, collection, change.old, change.new)
         self._log.append(entry)
+        for watcher in self.watchers:
+            watcher(vendor, change.collection)
 
     def _validator(self, vendor: str, gone: Mapping[str, set[tuple[Any, ...]]] = {}) -> Validator:
         held = {
