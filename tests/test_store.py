@@ -255,7 +255,7 @@ def test_dreadnode_writes_answer_as_a_rebuild_and_reset_undoes_them(full: Datase
     same, and a reset gives back the loaded answers."""
     loaded = fresh_answers(full, full)
     base = "/api/v1/org/example/models/example"
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         answers(client, full)
         push(client, "example/pushed", "1.0.0", {"aliases": ["champion"], "task": "t"})
         push(client, "example/pushed", "1.1.0", {"aliases": ["champion"]})
@@ -426,6 +426,8 @@ def huawei_writes(client: TestClient, records: Dataset) -> None:
     clock = client.app.clock  # type: ignore[attr-defined]
     clock.freeze()
     clock.set(tied)
+    # endpoints settle as they are read (DashScope's deployments are not read meanwhile)
+    assert client.post("/_mock/transitions", json={"timing": "reads:1"}).status_code == 200
     url = "/v1/workspaces/default/models"
     created = []
     for i in range(4):
@@ -458,11 +460,12 @@ def huawei_writes(client: TestClient, records: Dataset) -> None:
             for _ in range(2):
                 client.get(f"{endpoints}/{endpoint['id']}")
     clock.reset()
+    assert client.post("/_mock/transitions", json={"timing": "manual"}).status_code == 200
 
 
 def test_huawei_writes_answer_as_a_rebuild_and_a_reset_as_loaded(full: Dataset) -> None:
     loaded = fresh_answers(full, full)
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         answers(client, full)  # orderings, views and answers made before the writes
         huawei_writes(client, full)
         asked = held(client)
@@ -501,7 +504,7 @@ def pai_writes(client: TestClient) -> None:
 
 
 def test_pai_writes_answer_as_a_rebuild_and_reset_undoes_them(full: Dataset) -> None:
-    with TestClient(create_app(dataset=copy.deepcopy(full))) as client:
+    with TestClient(create_app(STILL, dataset=copy.deepcopy(full))) as client:
         add_all(client, ties(held(client)))
         loaded = held(client)
         asked = copy.deepcopy(loaded)
