@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 
-from stall import Traffic, free_port, measure, start_server, vendor_client
+from stall import Traffic, free_port, measure, serve_generated, vendor_client
 
 PAIR_TARGET_MS = 5.0
 STALL_TARGET_MS = 50.0
@@ -146,9 +146,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
     port = free_port()
-    began = time.monotonic()
-    process = start_server(port, args.generate)
-    print(f"serve --generate {args.generate}: ready in {time.monotonic() - began:.1f} s")
+    process = serve_generated(port, args.generate)
     try:
         together, alone = asyncio.run(pairs(port, args.pairs))
         steps = asyncio.run(stalls(port, args.clients))
